@@ -1,0 +1,76 @@
+// The records stored per run and per epoch: what results::Store writes and results::read_results returns.
+// The HDF5 layout they map to is documented in results/SCHEMA.md.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ftbench::results {
+
+inline constexpr int kSchemaVersion = 1;
+inline constexpr int kClasses = 10;
+
+// Root attributes: one experiment per file.
+struct ExperimentInfo {
+  std::string experiment;   // [experiment] name
+  std::string config_toml;  // the resolved experiment, as TOML text
+  std::string created;      // ISO 8601 UTC, set when the file is created
+  std::vector<std::string> class_names;
+};
+
+enum class RunStatus { kAbsent, kRunning, kCompleted, kFailed };
+const char* to_string(RunStatus status);
+
+// Per-run attributes, written when the run starts (status, end_time and error when it ends).
+struct RunInfo {
+  std::string run_id;  // "<model>-<strategy>-s<seed>"
+  std::string model;
+  std::string strategy;
+  std::string weights;
+  int64_t seed = 0;
+  int64_t world_size = 1;
+  std::string backend;  // "mpi" | "nccl"
+  std::string device;   // e.g. "cpu" or "cuda"
+  int64_t params_total = 0;
+  int64_t params_trainable = 0;
+  int64_t input_size = 0;
+  int64_t global_batch = 0;
+  std::string config_toml;  // this run's resolved config
+  std::string ftbench_version;
+  std::string git_commit;
+  std::string hostnames;    // comma-separated, one per node
+  std::string start_time;   // ISO 8601 UTC
+  std::string end_time;     // "" while running
+  RunStatus status = RunStatus::kRunning;
+  std::string error;        // failure message, "" otherwise
+};
+
+// One epoch of one run.
+struct EpochRow {
+  int64_t epoch = 0;  // 1-based
+  double train_loss = 0, train_acc = 0;  // mean over the epoch's training images; acc in [0, 1]
+  double test_loss = 0, test_acc = 0;    // over the whole test split; acc in [0, 1]
+  double lr = 0;                         // learning rate at the epoch's first step
+  double epoch_seconds = 0;              // wall time of training + evaluation
+  double images_per_second = 0;          // training images / training seconds, all ranks together
+  std::array<std::array<int64_t, kClasses>, kClasses> confusion{};  // [true][predicted] test counts
+
+  // Accuracy of each true class from the confusion matrix (0 where a class has no test images).
+  std::array<double, kClasses> per_class_acc() const;
+};
+
+struct RunRecord {
+  RunInfo info;
+  std::vector<EpochRow> epochs;
+};
+
+struct FileRecord {
+  std::string path;
+  int64_t schema_version = 0;
+  ExperimentInfo info;
+  std::vector<RunRecord> runs;  // in creation order
+};
+
+}  // namespace ftbench::results

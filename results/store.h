@@ -1,0 +1,44 @@
+// results::Store: the writer of one experiment's HDF5 results file. Only rank 0 creates one.
+//
+// Contract:
+// - open() creates the file (and its parent directory) or opens an existing one for append. An existing file
+//   that belongs to another experiment (a different root `experiment` attribute), or that is not an ftbench
+//   results file, is refused with InputError and left untouched.
+// - begin_run() creates /runs/<run_id> with its attributes and empty, extendible per-epoch datasets, status
+//   "running". A run group left incomplete by an earlier attempt (status running or failed) is replaced; a
+//   completed run is never touched (the caller checks status() first and skips it).
+// - append_epoch() adds one row to every per-epoch dataset and flushes the file, so a reader always sees
+//   complete epochs.
+// - finish_run() sets status, end_time and error, and flushes.
+// Errors: I/O and HDF5 failures throw RuntimeError with the HDF5 error stack summarised in one line.
+// Threading: not thread-safe; one writer (rank 0).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "results/metrics.h"
+
+namespace ftbench::results {
+
+class Store {
+ public:
+  static Store open(const std::string& path, const ExperimentInfo& info);
+  Store(Store&&) noexcept;
+  Store& operator=(Store&&) noexcept;
+  ~Store();
+
+  RunStatus status(const std::string& run_id) const;
+  void begin_run(const RunInfo& info);
+  void append_epoch(const std::string& run_id, const EpochRow& row);
+  void finish_run(const std::string& run_id, RunStatus status, const std::string& end_time,
+                  const std::string& error = "");
+  const std::string& path() const;
+
+ private:
+  struct Impl;
+  explicit Store(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ftbench::results
