@@ -25,6 +25,12 @@ struct TrainConfig {
   double weight_decay = 5e-4;
   std::string schedule = "cosine";  // "constant" | "cosine"
   int64_t threads = 0;              // intra-op threads per rank; 0 = cores / local ranks
+
+  // Where batch_size was set ("exp.toml:12:14" or "--set train.batch_size=1"; for the default, the [train]
+  // header) and under which key ("train.batch_size", "runs[0].train.batch_size"; empty for the default),
+  // so that validate_for_world() can point at it. Diagnostics only: not part of the resolved TOML.
+  std::string batch_size_origin;
+  std::string batch_size_key;
 };
 
 // [data]
@@ -39,7 +45,9 @@ struct DataConfig {
 
 // One run of the experiment: model x strategy x seed (from [matrix] or one [[runs]] table).
 struct RunSpec {
-  std::string id;        // "<model>-<strategy>-s<seed>", unsafe characters replaced by '_'
+  std::string id;        // "<model>-<strategy>-s<seed>" (unsafe characters replaced by '_'), or
+                         // "<name>-s<seed>" for a [[runs]] table that sets `name`
+  std::string name;      // [[runs]] name, "" when not given
   std::string model;     // e.g. "resnet18"
   std::string strategy;  // "full"
   std::string weights;   // "none"

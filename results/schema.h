@@ -1,0 +1,76 @@
+// The names and types of schema v1 (results/SCHEMA.md), shared by the writer (store.cpp) and the reader
+// (reader.cpp) so that the two cannot drift apart. Private to results/.
+#pragma once
+
+#include <array>
+#include <string>
+#include <utility>
+
+#include "results/h5/group.h"
+#include "results/metrics.h"
+
+namespace ftbench::results::schema {
+
+inline constexpr const char* kRunsGroup = "runs";
+inline constexpr const char* kSchemaVersion = "schema_version";
+inline constexpr const char* kExperiment = "experiment";
+inline constexpr const char* kConfigToml = "config_toml";
+inline constexpr const char* kCreated = "created";
+inline constexpr const char* kClassNames = "class_names";
+inline constexpr const char* kStatus = "status";
+inline constexpr const char* kDescription = "description";  // attribute of every per-epoch dataset
+
+// Run attributes, one table per type; status is stored as its to_string() text.
+inline const std::array<std::pair<const char*, std::string RunInfo::*>, 13> kRunStrings{{
+    {"run_id", &RunInfo::run_id},
+    {"model", &RunInfo::model},
+    {"strategy", &RunInfo::strategy},
+    {"weights", &RunInfo::weights},
+    {"backend", &RunInfo::backend},
+    {"device", &RunInfo::device},
+    {"config_toml", &RunInfo::config_toml},
+    {"ftbench_version", &RunInfo::ftbench_version},
+    {"git_commit", &RunInfo::git_commit},
+    {"hostnames", &RunInfo::hostnames},
+    {"start_time", &RunInfo::start_time},
+    {"end_time", &RunInfo::end_time},
+    {"error", &RunInfo::error},
+}};
+
+inline const std::array<std::pair<const char*, int64_t RunInfo::*>, 6> kRunInts{{
+    {"seed", &RunInfo::seed},
+    {"world_size", &RunInfo::world_size},
+    {"params_total", &RunInfo::params_total},
+    {"params_trainable", &RunInfo::params_trainable},
+    {"input_size", &RunInfo::input_size},
+    {"global_batch", &RunInfo::global_batch},
+}};
+
+// Per-epoch scalar series: 1-D datasets of E rows.
+struct Series {
+  const char* name;
+  double EpochRow::*field;
+  const char* description;
+};
+inline constexpr const char* kEpoch = "epoch";  // int64, 1-based; written last, so it counts complete rows
+inline const std::array<Series, 7> kSeries{{
+    {"train_loss", &EpochRow::train_loss, "mean training loss over the epoch (cross-entropy, nats)"},
+    {"train_acc", &EpochRow::train_acc, "training accuracy over the epoch, fraction in [0, 1]"},
+    {"test_loss", &EpochRow::test_loss, "mean loss over the whole test split (cross-entropy, nats)"},
+    {"test_acc", &EpochRow::test_acc, "accuracy over the whole test split, fraction in [0, 1]"},
+    {"lr", &EpochRow::lr, "learning rate at the epoch's first step"},
+    {"epoch_seconds", &EpochRow::epoch_seconds, "wall time of training + evaluation, seconds"},
+    {"images_per_second", &EpochRow::images_per_second, "training images per second, all ranks together"},
+}};
+inline constexpr const char* kPerClassAcc = "per_class_acc";  // [E, 10] float64
+inline constexpr const char* kConfusion = "confusion";          // [E, 10, 10] int64, [epoch][true][predicted]
+
+// Parses a stored status; kAbsent for text this version does not know.
+RunStatus parse_status(const std::string& text);
+
+// Reads the root attributes and checks the marks of an ftbench results file (schema_version, experiment,
+// the runs group). A file without them throws InputError "<file> is not an ftbench results file (...); <fix>".
+// The schema version is returned as found; callers decide which versions they accept.
+ExperimentInfo read_root(const h5::Group& root, const std::string& fix, int64_t& schema_version);
+
+}  // namespace ftbench::results::schema

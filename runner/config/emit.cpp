@@ -1,0 +1,71 @@
+#include "runner/config/emit.h"
+
+#include "runner/config/literals.h"  // toml_string, toml_float, toml_bool, toml_array
+
+namespace ftbench::config::detail {
+namespace {
+
+std::string line(const std::string& key, const std::string& value) { return key + " = " + value + "\n"; }
+
+std::string strings(const std::vector<std::string>& items) {
+  std::vector<std::string> spelled;
+  for (const auto& item : items) spelled.push_back(toml_string(item));
+  return toml_array(spelled);
+}
+
+std::string experiment_and_data(const Experiment& e) {
+  std::vector<std::string> seeds;
+  for (const int64_t seed : e.seeds) seeds.push_back(std::to_string(seed));
+  const DataConfig& d = e.data;
+  return "[experiment]\n" + line("name", toml_string(e.name)) + line("output", toml_string(e.output)) +
+         line("seeds", toml_array(seeds)) + line("deterministic", toml_bool(e.deterministic)) + "\n[data]\n" +
+         line("dataset", toml_string(d.dataset)) + line("path", toml_string(d.path)) +
+         line("train_size", std::to_string(d.train_size)) + line("test_size", std::to_string(d.test_size)) +
+         line("input_size", d.input_size == 0 ? toml_string("model") : std::to_string(d.input_size)) +
+         line("augment", toml_bool(d.augment));
+}
+
+// The train keys of `t`; with a `base`, only those that differ from it (a run's [runs.train]).
+std::string train_keys(const TrainConfig& t, const TrainConfig* base = nullptr) {
+  std::string out;
+  const auto add = [&](const std::string& key, bool differs, const std::string& value) {
+    if (base == nullptr || differs) out += line(key, value);
+  };
+  add("epochs", base && t.epochs != base->epochs, std::to_string(t.epochs));
+  add("batch_size", base && t.batch_size != base->batch_size, std::to_string(t.batch_size));
+  add("optimizer", base && t.optimizer != base->optimizer, toml_string(t.optimizer));
+  add("lr", base && t.lr != base->lr, toml_float(t.lr));
+  add("momentum", base && t.momentum != base->momentum, toml_float(t.momentum));
+  add("weight_decay", base && t.weight_decay != base->weight_decay, toml_float(t.weight_decay));
+  add("schedule", base && t.schedule != base->schedule, toml_string(t.schedule));
+  add("threads", base && t.threads != base->threads, std::to_string(t.threads));
+  return out;
+}
+
+std::string run_table(const RunSpec& run) {
+  return "\n[[runs]]\n" + (run.name.empty() ? std::string() : line("name", toml_string(run.name))) +
+         line("model", toml_string(run.model)) + line("strategy", toml_string(run.strategy)) +
+         line("weights", toml_string(run.weights)) + line("seed", std::to_string(run.seed));
+}
+
+}  // namespace
+
+std::string emit_experiment(const Experiment& experiment, const std::optional<Matrix>& matrix) {
+  std::string out = experiment_and_data(experiment) + "\n[train]\n" + train_keys(experiment.train);
+  if (matrix) {
+    return out + "\n[matrix]\n" + line("models", strings(matrix->models)) +
+           line("strategies", strings(matrix->strategies)) + line("weights", toml_string(matrix->weights));
+  }
+  for (const RunSpec& run : experiment.runs) {
+    out += run_table(run);
+    const std::string overrides = train_keys(run.train, &experiment.train);
+    if (!overrides.empty()) out += "[runs.train]\n" + overrides;
+  }
+  return out;
+}
+
+std::string emit_run(const Experiment& experiment, const RunSpec& run) {
+  return experiment_and_data(experiment) + "\n[train]\n" + train_keys(run.train) + run_table(run);
+}
+
+}  // namespace ftbench::config::detail

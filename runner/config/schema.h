@@ -1,0 +1,42 @@
+// The keys each table accepts and the values each enumerated key may take. Adding a key means adding it
+// here, reading it in sections.cpp or runs.cpp, and writing it in emit.cpp.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace ftbench::config::detail {
+
+inline const std::vector<std::string> kTopLevelKeys{"experiment", "data", "train", "matrix", "runs"};
+inline const std::vector<std::string> kExperimentKeys{"name", "output", "seeds", "deterministic"};
+inline const std::vector<std::string> kDataKeys{"dataset", "path", "train_size", "test_size", "input_size", "augment"};
+inline const std::vector<std::string> kTrainKeys{"epochs",   "batch_size",   "optimizer", "lr",
+                                                 "momentum", "weight_decay", "schedule",  "threads"};
+inline const std::vector<std::string> kMatrixKeys{"models", "strategies", "weights"};
+inline const std::vector<std::string> kRunKeys{"name", "model", "strategy", "weights", "seed", "train"};
+
+// Spellings from other tools that are too far from ours for an edit-distance suggestion, each with the
+// key it most likely means. Used only when that key is valid in the table at hand.
+inline const std::vector<std::pair<std::string, std::string>> kKeyAliases{
+    {"learning_rate", "lr"},     {"learningrate", "lr"},         {"wd", "weight_decay"},
+    {"num_epochs", "epochs"},    {"max_epochs", "epochs"},       {"bs", "batch_size"},
+    {"batch", "batch_size"},     {"global_batch", "batch_size"}, {"optim", "optimizer"},
+    {"lr_schedule", "schedule"}, {"lr_scheduler", "schedule"},   {"num_threads", "threads"},
+    {"strategy", "strategies"},  {"image_size", "input_size"},   {"resolution", "input_size"},
+    {"augmentation", "augment"}, {"pretrained", "weights"},      {"data_dir", "path"},
+    {"out", "output"},           {"output_path", "output"},      {"seed", "seeds"},
+    {"model", "models"}};
+
+inline const std::vector<std::string> kDatasets{"cifar10", "synthetic"};
+inline const std::vector<std::string> kOptimizers{"sgd"};
+inline const std::vector<std::string> kSchedules{"constant", "cosine"};
+inline const std::vector<std::string> kStrategies{"full"};
+inline const std::vector<std::string> kWeights{"none"};
+
+// data.input_size in pixels. Whether a size is large enough for a given model (resnet18 needs 32) is the
+// model registry's check, made once the model is known; here only the absurd is rejected.
+inline constexpr int64_t kMinInputSize = 1;
+inline constexpr int64_t kMaxInputSize = 1024;
+
+}  // namespace ftbench::config::detail

@@ -1,0 +1,137 @@
+#include "runner/config/sections.h"
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+#include "runner/config/diagnostics.h"  // fail, describe
+#include "runner/config/literals.h"     // toml_string
+#include "runner/config/schema.h"       // key lists, enumerations, input size bounds
+
+namespace ftbench::config::detail {
+namespace {
+
+bool is_filename_safe(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
+}
+
+// The name becomes part of a file name (results/<name>.h5), so it may not hold '/', spaces and the like.
+void check_name(const TableReader& table, const std::string& name) {
+  if (std::all_of(name.begin(), name.end(), is_filename_safe)) return;
+  std::string safe = name;
+  std::replace_if(
+      safe.begin(), safe.end(), [](char c) { return !is_filename_safe(c); }, '_');
+  table.fail_type("name", *table.get("name"), "a name of letters, digits, '_', '.' and '-'",
+                  "name = " + toml_string(safe));
+}
+
+void read_seeds(const TableReader& table, std::vector<int64_t>& out) {
+  const toml::node* node = table.get("seeds");
+  if (node == nullptr) return;
+  if (!node->is_array()) table.fail_type("seeds", *node, "an array of integers", "seeds = [0, 1, 2]");
+  const toml::array& seeds = *node->as_array();
+  if (seeds.empty()) fail(table.where(*node), "experiment.seeds must not be empty; e.g. seeds = [0]");
+  std::vector<int64_t> values;
+  for (std::size_t i = 0; i < seeds.size(); ++i) {
+    const toml::node& seed = seeds[i];
+    const std::string name = "experiment.seeds[" + std::to_string(i) + "]";
+    if (!seed.is_integer()) {
+      fail(table.where(seed), name + " must be an integer, got " + describe(seed) + "; e.g. seeds = [0, 1, 2]");
+    }
+    const int64_t value = *seed.value<int64_t>();
+    if (value < 0) {
+      fail(table.where(seed), name + " must be an integer >= 0, got " + std::to_string(value) +
+                                  "; seeds are non-negative, e.g. seeds = [0, 1, 2]");
+    }
+    if (std::find(values.begin(), values.end(), value) != values.end()) {
+      fail(table.where(seed),
+           "experiment.seeds lists " + std::to_string(value) + " twice; remove the duplicate, each seed is run once");
+    }
+    values.push_back(value);
+  }
+  out = std::move(values);
+}
+
+void read_input_size(const TableReader& table, int64_t& out) {
+  const toml::node* node = table.get("input_size");
+  if (node == nullptr) return;
+  if (node->is_string() && *node->value<std::string>() == "model") {
+    out = 0;
+    return;
+  }
+  if (node->is_integer()) {
+    const int64_t value = *node->value<int64_t>();
+    if (value < kMinInputSize || value > kMaxInputSize) {
+      fail(table.where(*node), "data.input_size must be from " + std::to_string(kMinInputSize) + " to " +
+                                   std::to_string(kMaxInputSize) + " pixels, got " + std::to_string(value) +
+                                   "; e.g. input_size = 32, or \"model\" for the model's native size");
+    }
+    out = value;
+    return;
+  }
+  fail(table.where(*node), "data.input_size must be \"model\" or an integer number of pixels, got " + describe(*node) +
+                               "; use input_size = \"model\" or e.g. input_size = 32");
+}
+
+}  // namespace
+
+std::vector<KeyHome> homes_except(const std::string& table) {
+  const std::vector<KeyHome> all{{"experiment", "[experiment]", &kExperimentKeys},
+                                 {"data", "[data]", &kDataKeys},
+                                 {"train", "[train]", &kTrainKeys},
+                                 {"matrix", "[matrix]", &kMatrixKeys}};
+  std::vector<KeyHome> others;
+  for (const auto& home : all) {
+    if (home.prefix != table) others.push_back(home);
+  }
+  return others;
+}
+
+void read_experiment(const TableReader& root, bool file_was_empty, Experiment& out) {
+  const toml::table* table = root.table("experiment");
+  if (table == nullptr) {
+    if (file_was_empty) {
+      fail(root.file() + ":1:1",
+           "the file is empty; an experiment needs at least [experiment] with "
+           "name = \"...\" and [matrix] with models = [\"resnet18\"]");
+    }
+    fail(root.file() + ":1:1", "missing [experiment] table; add [experiment] with name = \"my-experiment\"");
+  }
+  const TableReader experiment(*table, "experiment", "[experiment]", root.file());
+  experiment.reject_unknown_keys(kExperimentKeys, homes_except("experiment"));
+  if (!experiment.read("name", out.name)) experiment.fail_missing("name", "\"my-experiment\"");
+  check_name(experiment, out.name);
+  out.output = "results/" + out.name + ".h5";
+  experiment.read("output", out.output);
+  read_seeds(experiment, out.seeds);
+  experiment.read("deterministic", out.deterministic);
+}
+
+void read_data(const TableReader& root, DataConfig& out) {
+  const toml::table* table = root.table("data");
+  if (table == nullptr) return;
+  const TableReader data(*table, "data", "[data]", root.file());
+  data.reject_unknown_keys(kDataKeys, homes_except("data"));
+  data.read_choice("dataset", out.dataset, kDatasets);
+  data.read("path", out.path);
+  data.read("train_size", out.train_size, IntRange{0});
+  data.read("test_size", out.test_size, IntRange{0});
+  read_input_size(data, out.input_size);
+  data.read("augment", out.augment);
+}
+
+void read_train(const TableReader& table, TrainConfig& out) {
+  table.read("epochs", out.epochs, IntRange{1, 100000});
+  if (table.read("batch_size", out.batch_size, IntRange{1})) {
+    out.batch_size_origin = table.where(*table.get("batch_size"));
+    out.batch_size_key = table.dotted("batch_size");
+  }
+  table.read_choice("optimizer", out.optimizer, kOptimizers);
+  table.read("lr", out.lr, RealRange{0.0, /*min_inclusive=*/false});
+  table.read("momentum", out.momentum, RealRange{0.0, /*min_inclusive=*/true, 1.0, /*max_inclusive=*/false});
+  table.read("weight_decay", out.weight_decay, RealRange{0.0, /*min_inclusive=*/true});
+  table.read_choice("schedule", out.schedule, kSchedules);
+  table.read("threads", out.threads, IntRange{0, 1024});
+}
+
+}  // namespace ftbench::config::detail

@@ -1,0 +1,43 @@
+// models::Registry: every architecture ftbench can train, by its torchvision name.
+//
+// An entry holds what the rest of ftbench needs to know about a model without building it: its native and
+// minimum input size, its classification head(s), its stages (for freezing strategies), torchvision's
+// ImageNet weight file name, and a one-line note on its place in the history of pretrained image models.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "runner/models/classifier.h"
+
+namespace ftbench::models {
+
+struct ModelEntry {
+  std::string name;                       // torchvision's name, e.g. "resnet18"
+  std::function<ClassifierPtr(int64_t)> build;  // builds with `num_classes` outputs, torchvision's init
+  int64_t native_input_size = 224;        // what its ImageNet weights were trained at
+  int64_t min_input_size = 32;            // smallest input ftbench accepts for it
+  std::vector<std::string> head;          // parameter prefixes replaced for a new number of classes
+  std::vector<std::string> stages;        // ordered stage prefixes, input to output
+  std::string weights_file;               // torchvision's ImageNet weights, e.g. "resnet18-f37072fd.pth"
+  std::string note;                       // one line of history
+};
+
+// All registered models, in a stable order (the order `inspect` and error messages list them).
+const std::vector<ModelEntry>& all_models();
+
+// Names of all registered models.
+std::vector<std::string> model_names();
+
+// The entry for `name`; throws InputError listing the valid names and the closest one.
+const ModelEntry& find_model(const std::string& name);
+
+// Builds `name` and replaces its head for `num_classes` (no replacement when num_classes is 1000).
+ClassifierPtr build_model(const std::string& name, int64_t num_classes);
+
+// Parameter counts of a built model.
+int64_t count_parameters(const torch::nn::Module& module, bool trainable_only = false);
+
+}  // namespace ftbench::models

@@ -1,0 +1,68 @@
+// ResNet (He et al., 2015) exactly as torchvision builds it: resnet18/34 from BasicBlock, resnet50/101/152
+// from Bottleneck (torchvision's "ResNet v1.5": the stride sits on the 3x3 conv).
+//
+// Module names follow torchvision (conv1, bn1, layer1.0.conv1, layer1.0.downsample.0, ..., fc), so
+// torchvision's state dicts load key for key.
+#pragma once
+
+#include <torch/nn/modules/batchnorm.h>
+#include <torch/nn/modules/container/sequential.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/modules/pooling.h>
+
+#include <vector>
+
+#include "runner/models/classifier.h"
+
+namespace ftbench::models {
+
+// The two-conv block of resnet18/34.
+class BasicBlockImpl : public torch::nn::Module {
+ public:
+  static constexpr int64_t kExpansion = 1;
+  BasicBlockImpl(int64_t in_planes, int64_t planes, int64_t stride, torch::nn::Sequential downsample);
+  at::Tensor forward(const at::Tensor& x);
+
+  torch::nn::Conv2d conv1{nullptr}, conv2{nullptr};
+  torch::nn::BatchNorm2d bn1{nullptr}, bn2{nullptr};
+  torch::nn::Sequential downsample{nullptr};  // null when the shapes already match
+};
+TORCH_MODULE(BasicBlock);
+
+// The 1x1 -> 3x3 -> 1x1 block of resnet50 and deeper.
+class BottleneckImpl : public torch::nn::Module {
+ public:
+  static constexpr int64_t kExpansion = 4;
+  BottleneckImpl(int64_t in_planes, int64_t planes, int64_t stride, torch::nn::Sequential downsample);
+  at::Tensor forward(const at::Tensor& x);
+
+  torch::nn::Conv2d conv1{nullptr}, conv2{nullptr}, conv3{nullptr};
+  torch::nn::BatchNorm2d bn1{nullptr}, bn2{nullptr}, bn3{nullptr};
+  torch::nn::Sequential downsample{nullptr};
+};
+TORCH_MODULE(Bottleneck);
+
+enum class BlockKind { kBasic, kBottleneck };
+
+class ResNet : public Classifier {
+ public:
+  // `layers`: blocks per stage, e.g. {2, 2, 2, 2} for resnet18.
+  ResNet(BlockKind block, std::vector<int64_t> layers, int64_t num_classes);
+
+  at::Tensor forward(const at::Tensor& x) override;
+  void replace_head(int64_t num_classes) override;
+
+  torch::nn::Conv2d conv1{nullptr};
+  torch::nn::BatchNorm2d bn1{nullptr};
+  torch::nn::MaxPool2d maxpool{nullptr};
+  torch::nn::Sequential layer1{nullptr}, layer2{nullptr}, layer3{nullptr}, layer4{nullptr};
+  torch::nn::AdaptiveAvgPool2d avgpool{nullptr};
+  torch::nn::Linear fc{nullptr};
+
+ private:
+  torch::nn::Sequential make_stage(BlockKind block, int64_t planes, int64_t blocks, int64_t stride);
+  int64_t in_planes_ = 64;
+};
+
+}  // namespace ftbench::models

@@ -1,0 +1,31 @@
+// Where a rank runs: its device and its communicator.
+//
+// One rank per GPU: rank with local rank L uses visible GPU L (CUDA_VISIBLE_DEVICES is respected, since
+// CUDA numbers only the visible devices) and the NCCL backend. Without a usable GPU, or in a build without
+// the NCCL backend, every rank runs on the CPU with the MPI backend.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <memory>
+#include <string>
+
+#include "dist/communicator.h"
+#include "dist/runtime.h"
+
+namespace ftbench::train {
+
+struct Placement {
+  at::Device device{at::kCPU};
+  std::unique_ptr<dist::Communicator> comm;
+  std::string device_name;  // "cpu" or the GPU's name, for results provenance
+};
+
+// Collective. Throws InputError when a node has more ranks than visible GPUs (the fix: one rank per GPU).
+Placement place_rank(const dist::Runtime& runtime, double timeout_s);
+
+// Whether this build has the NCCL backend, and NCCL's version ("not built" otherwise).
+bool nccl_built();
+std::string nccl_version();
+
+}  // namespace ftbench::train

@@ -1,0 +1,300 @@
+#include "runner/train/trainer.h"
+
+#include <ATen/Context.h>
+#include <ATen/Functions.h>
+#include <torch/nn/functional/loss.h>
+#include <torch/optim/sgd.h>
+#include <torch/types.h>
+#include <torch/utils.h>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+
+#include "runner/base/error.h"
+#include "runner/models/registry.h"
+#include "runner/train/augment.h"
+#include "runner/train/evaluate.h"
+#include "runner/train/grad_sync.h"
+#include "runner/train/progress.h"
+#include "runner/train/schedule.h"
+#include "runner/train/sharding.h"
+
+#ifndef FTBENCH_VERSION
+#define FTBENCH_VERSION "unknown"
+#endif
+#ifndef FTBENCH_GIT_COMMIT
+#define FTBENCH_GIT_COMMIT "unknown"
+#endif
+
+namespace ftbench::train {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string utc_now() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return text;
+}
+
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+// Every rank starts a run from rank 0's weights, so ranks agree even if initialisation ever differed.
+void broadcast_model(models::Classifier& model, dist::Communicator& comm) {
+  torch::NoGradGuard no_grad;
+  for (auto& p : model.parameters()) {
+    at::Tensor data = p.data();
+    comm.broadcast(data, /*root=*/0);
+  }
+  for (auto& b : model.buffers()) comm.broadcast(b, /*root=*/0);
+}
+
+// The dataset on the run's device, as uint8 images and int64 labels. The images wrap the reader's memory
+// on the CPU (no copy); on a GPU they are copied once, still as uint8.
+struct DeviceData {
+  at::Tensor train_images, train_labels, test_images, test_labels;
+};
+
+DeviceData to_device(const data::Dataset& dataset, at::Device device) {
+  auto wrap = [&](const data::Split& split) {
+    auto u8 = at::TensorOptions().dtype(at::kByte);
+    // from_blob does not take ownership; `dataset` outlives every run.
+    at::Tensor images = at::from_blob(const_cast<uint8_t*>(split.images.data()),
+                                      {split.size, data::kChannels, data::kImageSide, data::kImageSide}, u8);
+    at::Tensor labels = at::from_blob(const_cast<uint8_t*>(split.labels.data()), {split.size}, u8).to(at::kLong);
+    return std::make_pair(images.to(device), labels.to(device));
+  };
+  DeviceData out;
+  std::tie(out.train_images, out.train_labels) = wrap(dataset.train);
+  std::tie(out.test_images, out.test_labels) = wrap(dataset.test);
+  return out;
+}
+
+std::string format_epoch_line(const std::string& run_id, int64_t epoch, int64_t epochs,
+                              const results::EpochRow& row) {
+  char line[256];
+  std::snprintf(line, sizeof line,
+                "%s  epoch %lld/%lld  loss %.4f  acc %6.2f%%  test_loss %.4f  test_acc %6.2f%%  lr %.5f  "
+                "%8.1f img/s  %6.1f s",
+                run_id.c_str(), static_cast<long long>(epoch), static_cast<long long>(epochs), row.train_loss,
+                100.0 * row.train_acc, row.test_loss, 100.0 * row.test_acc, row.lr, row.images_per_second,
+                row.epoch_seconds);
+  return line;
+}
+
+class RunTrainer {
+ public:
+  RunTrainer(const config::Experiment& experiment, const config::RunSpec& run, const DeviceData& data,
+             const TrainContext& ctx, results::Store* store)
+      : experiment_(experiment), run_(run), data_(data), ctx_(ctx), comm_(*ctx.comm), store_(store),
+        progress_(comm_.rank() == 0) {}
+
+  void run() {
+    const int64_t input_size = resolve_input_size(experiment_, run_.model);
+    torch::manual_seed(static_cast<uint64_t>(run_.seed));
+    at::set_num_threads(run_.train.threads > 0 ? static_cast<int>(run_.train.threads) : ctx_.threads);
+    model_ = models::build_model(run_.model, data::kNumClasses);
+    model_->to(ctx_.device);
+    broadcast_model(*model_, comm_);
+
+    std::vector<at::Tensor> params;
+    for (auto& p : model_->parameters()) {
+      if (p.requires_grad()) params.push_back(p);
+    }
+    GradientSync sync(params);
+    const auto& t = run_.train;
+    torch::optim::SGD optimizer(params,
+                                torch::optim::SGDOptions(t.lr).momentum(t.momentum).weight_decay(t.weight_decay));
+    const Schedule schedule = parse_schedule(t.schedule);
+
+    const int64_t n_train = data_.train_images.size(0);
+    const int64_t steps_per_epoch = usable_batches(n_train);
+    const int64_t total_steps = steps_per_epoch * t.epochs;
+
+    if (store_ != nullptr) store_->begin_run(run_info(input_size));
+
+    int64_t step = 0;
+    for (int64_t epoch = 1; epoch <= t.epochs; ++epoch) {
+      const auto epoch_start = Clock::now();
+      model_->train();
+      const at::Tensor order = epoch_permutation(n_train, run_.seed, epoch);
+      const BatchSpec spec{input_size, experiment_.data.augment, run_.seed, epoch};
+      at::Tensor loss_sum = at::zeros({1}, at::TensorOptions().dtype(at::kDouble).device(ctx_.device));
+      at::Tensor correct = at::zeros({1}, at::TensorOptions().dtype(at::kLong).device(ctx_.device));
+      const double epoch_lr = lr_at(schedule, t.lr, step, total_steps);
+      int64_t images = 0;
+
+      progress_.begin_epoch(run_.id, epoch, t.epochs, steps_per_epoch);
+      for (int64_t b = 0; b < steps_per_epoch; ++b, ++step) {
+        const int64_t global_begin = b * t.batch_size;
+        const int64_t global_count = std::min(t.batch_size, n_train - global_begin);
+        const Range mine = split_evenly(global_count, comm_.rank(), comm_.size());
+        const at::Tensor indices = order.slice(0, global_begin + mine.begin, global_begin + mine.end);
+
+        for (auto& group : optimizer.param_groups()) {
+          static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr_at(schedule, t.lr, step, total_steps));
+        }
+        optimizer.zero_grad();
+        const at::Tensor x = prepare_batch(data_.train_images, indices, spec);
+        const at::Tensor y = data_.train_labels.index_select(0, indices.to(ctx_.device));
+        const at::Tensor logits = model_->forward(x);
+        // Local SUM divided by the GLOBAL batch size: summed over ranks, the gradients are exactly those of
+        // the mean loss over the global batch, however it splits across ranks.
+        const at::Tensor local_sum = torch::nn::functional::cross_entropy(
+            logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
+        (local_sum / static_cast<double>(global_count)).backward();
+        sync.all_reduce_sum(comm_);
+        optimizer.step();
+
+        {
+          torch::NoGradGuard no_grad;
+          loss_sum += local_sum.detach().to(at::kDouble);
+          correct += logits.argmax(1).eq(y).sum();
+        }
+        images += global_count;
+        progress_.step(b + 1, images);
+      }
+      comm_.all_reduce(loss_sum, dist::ReduceOp::kSum);
+      comm_.all_reduce(correct, dist::ReduceOp::kSum);
+      const double train_seconds = seconds_since(epoch_start);
+
+      const BatchSpec eval_spec{input_size, /*augment=*/false, run_.seed, epoch};
+      const int64_t eval_batch = std::max<int64_t>(64, 2 * t.batch_size / comm_.size());
+      const EvalResult eval =
+          evaluate(*model_, data_.test_images, data_.test_labels, eval_spec, eval_batch, comm_);
+
+      results::EpochRow row;
+      row.epoch = epoch;
+      row.train_loss = loss_sum.cpu().item<double>() / static_cast<double>(images);
+      row.train_acc = static_cast<double>(correct.cpu().item<int64_t>()) / static_cast<double>(images);
+      row.test_loss = eval.loss;
+      row.test_acc = eval.accuracy;
+      row.lr = epoch_lr;
+      row.epoch_seconds = seconds_since(epoch_start);
+      row.images_per_second = static_cast<double>(images) / train_seconds;
+      row.confusion = eval.confusion;
+      if (store_ != nullptr) store_->append_epoch(run_.id, row);
+      progress_.end_epoch(format_epoch_line(run_.id, epoch, t.epochs, row));
+    }
+    if (store_ != nullptr) store_->finish_run(run_.id, results::RunStatus::kCompleted, utc_now());
+  }
+
+  // Rank 0 records a failure in the results file before the job ends.
+  void record_failure(const std::string& message) {
+    if (store_ == nullptr) return;
+    try {
+      if (store_->status(run_.id) == results::RunStatus::kRunning) {
+        store_->finish_run(run_.id, results::RunStatus::kFailed, utc_now(), message);
+      }
+    } catch (const std::exception&) {
+      // The original error is what the user needs to see; a second one from the store would hide it.
+    }
+  }
+
+ private:
+  // A final partial global batch is trained on, unless BatchNorm in training mode would see a single image
+  // on some rank (its batch statistics are undefined for one sample); then it is dropped from every epoch.
+  int64_t usable_batches(int64_t n_train) const {
+    const int64_t batches = batches_per_epoch(n_train, run_.train.batch_size);
+    const int64_t last = n_train - (batches - 1) * run_.train.batch_size;
+    if (batches > 1 && last / comm_.size() < 2) return batches - 1;
+    return batches;
+  }
+
+  results::RunInfo run_info(int64_t input_size) const {
+    results::RunInfo info;
+    info.run_id = run_.id;
+    info.model = run_.model;
+    info.strategy = run_.strategy;
+    info.weights = run_.weights;
+    info.seed = run_.seed;
+    info.world_size = comm_.size();
+    info.backend = comm_.backend();
+    info.device = ctx_.device_name;
+    info.params_total = models::count_parameters(*model_);
+    info.params_trainable = models::count_parameters(*model_, /*trainable_only=*/true);
+    info.input_size = input_size;
+    info.global_batch = run_.train.batch_size;
+    info.config_toml = run_.resolved_toml;
+    info.ftbench_version = FTBENCH_VERSION;
+    info.git_commit = FTBENCH_GIT_COMMIT;
+    info.hostnames = ctx_.hostnames;
+    info.start_time = utc_now();
+    info.status = results::RunStatus::kRunning;
+    return info;
+  }
+
+  const config::Experiment& experiment_;
+  const config::RunSpec& run_;
+  const DeviceData& data_;
+  const TrainContext& ctx_;
+  dist::Communicator& comm_;
+  results::Store* store_;
+  Progress progress_;
+  models::ClassifierPtr model_;
+};
+
+// Rank 0 decides which runs still need training (the store knows); every rank learns the same answer.
+std::vector<int64_t> pending_runs(const config::Experiment& experiment, const TrainContext& ctx,
+                                  results::Store* store) {
+  const auto n = static_cast<int64_t>(experiment.runs.size());
+  at::Tensor todo = at::ones({n}, at::TensorOptions().dtype(at::kLong));
+  if (store != nullptr) {
+    for (int64_t i = 0; i < n; ++i) {
+      if (store->status(experiment.runs[static_cast<std::size_t>(i)].id) == results::RunStatus::kCompleted) {
+        todo[i] = 0;
+      }
+    }
+  }
+  at::Tensor shared = todo.to(ctx.device);
+  ctx.comm->broadcast(shared, /*root=*/0);
+  todo = shared.cpu();
+  std::vector<int64_t> pending;
+  for (int64_t i = 0; i < n; ++i) {
+    if (todo[i].item<int64_t>() != 0) pending.push_back(i);
+  }
+  return pending;
+}
+
+}  // namespace
+
+int64_t resolve_input_size(const config::Experiment& experiment, const std::string& model) {
+  const models::ModelEntry& entry = models::find_model(model);
+  const int64_t size = experiment.data.input_size > 0 ? experiment.data.input_size : entry.native_input_size;
+  if (size < entry.min_input_size) {
+    throw InputError(experiment.source_path + ": data.input_size " + std::to_string(size) + " is below " + model +
+                     "'s minimum of " + std::to_string(entry.min_input_size) + "; use input_size >= " +
+                     std::to_string(entry.min_input_size) + " or \"model\"");
+  }
+  return size;
+}
+
+void run_experiment(const config::Experiment& experiment, const data::Dataset& dataset, const TrainContext& ctx,
+                    results::Store* store) {
+  if (experiment.deterministic) at::globalContext().setDeterministicAlgorithms(true, /*warn_only=*/false);
+  const DeviceData data = to_device(dataset, ctx.device);
+  Progress log(ctx.comm->rank() == 0);
+
+  const std::vector<int64_t> pending = pending_runs(experiment, ctx, store);
+  if (pending.size() < experiment.runs.size()) {
+    log.message("# " + std::to_string(experiment.runs.size() - pending.size()) +
+                " run(s) already completed in the results file; skipping them");
+  }
+  for (const int64_t index : pending) {
+    const config::RunSpec& run = experiment.runs[static_cast<std::size_t>(index)];
+    log.message("# run " + std::to_string(index + 1) + "/" + std::to_string(experiment.runs.size()) + ": " + run.id);
+    RunTrainer trainer(experiment, run, data, ctx, store);
+    try {
+      trainer.run();
+    } catch (const std::exception& e) {
+      trainer.record_failure(e.what());
+      throw;
+    }
+  }
+}
+
+}  // namespace ftbench::train

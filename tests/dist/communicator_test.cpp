@@ -1,0 +1,100 @@
+// MpiCommunicator under mpiexec with 1, 2 and 3 ranks: every dtype the trainer uses, sizes 0, 1, odd and
+// large, sum/average/max, broadcast from every root, and the setup-phase exit agreement.
+#include <ATen/Functions.h>
+#include <gtest/gtest.h>
+
+#include "dist/check.h"
+#include "dist/mpi_communicator.h"
+#include "dist/runtime.h"
+#include "tests/mpi_test_env.h"
+
+namespace ftbench::dist {
+namespace {
+
+// Rank r contributes r + 1 + i at element i (exactly representable in every tested dtype).
+at::Tensor contribution(int rank, int64_t n, at::ScalarType dtype) {
+  return (at::arange(n, at::TensorOptions().dtype(at::kLong)) + (rank + 1)).to(dtype);
+}
+
+at::Tensor expected_sum(int world, int64_t n, at::ScalarType dtype) {
+  at::Tensor total = at::zeros({n}, at::TensorOptions().dtype(at::kLong));
+  for (int r = 0; r < world; ++r) total += contribution(r, n, at::kLong);
+  return total.to(dtype);
+}
+
+class AllReduce : public ::testing::TestWithParam<std::tuple<at::ScalarType, int64_t>> {};
+
+TEST_P(AllReduce, SumMatchesClosedForm) {
+  const auto [dtype, n] = GetParam();
+  MpiCommunicator comm;
+  at::Tensor t = contribution(comm.rank(), n, dtype);
+  comm.all_reduce(t, ReduceOp::kSum);
+  EXPECT_TRUE(at::equal(t, expected_sum(comm.size(), n, dtype)));
+}
+
+TEST_P(AllReduce, MaxIsLastRanksContribution) {
+  const auto [dtype, n] = GetParam();
+  MpiCommunicator comm;
+  at::Tensor t = contribution(comm.rank(), n, dtype);
+  comm.all_reduce(t, ReduceOp::kMax);
+  EXPECT_TRUE(at::equal(t, contribution(comm.size() - 1, n, dtype)));
+}
+
+TEST_P(AllReduce, AverageForFloatsRefusedForIntegers) {
+  const auto [dtype, n] = GetParam();
+  MpiCommunicator comm;
+  at::Tensor t = contribution(comm.rank(), n, dtype);
+  if (!at::isFloatingType(dtype)) {
+    EXPECT_THROW(comm.all_reduce(t, ReduceOp::kAverage), DistError);
+    return;
+  }
+  comm.all_reduce(t, ReduceOp::kAverage);
+  const at::Tensor expected = expected_sum(comm.size(), n, at::kDouble) / comm.size();
+  EXPECT_TRUE(at::allclose(t.to(at::kDouble), expected, /*rtol=*/1e-6, /*atol=*/0));
+}
+
+INSTANTIATE_TEST_SUITE_P(DtypesAndSizes, AllReduce,
+                         ::testing::Combine(::testing::Values(at::kFloat, at::kDouble, at::kInt, at::kLong),
+                                            ::testing::Values(int64_t{0}, int64_t{1}, int64_t{1001},
+                                                              int64_t{3} << 20)));
+
+TEST(Broadcast, EveryRootReachesEveryRank) {
+  MpiCommunicator comm;
+  for (int root = 0; root < comm.size(); ++root) {
+    at::Tensor t = contribution(comm.rank(), 4097, at::kFloat);
+    comm.broadcast(t, root);
+    EXPECT_TRUE(at::equal(t, contribution(root, 4097, at::kFloat))) << "root " << root;
+  }
+}
+
+TEST(Communicator, RejectsUnsupportedDtypeAndNonContiguous) {
+  MpiCommunicator comm;
+  at::Tensor half = at::ones({4}, at::TensorOptions().dtype(at::kHalf));
+  EXPECT_THROW(comm.all_reduce(half, ReduceOp::kSum), DistError);
+  at::Tensor strided = at::ones({4, 4}).t();
+  EXPECT_THROW(comm.broadcast(strided, 0), DistError);
+}
+
+TEST(AgreeOnExit, EveryRankGetsTheWorstCode) {
+  const Runtime& runtime = ftbench::testing::runtime();
+  // Nobody fails: 0 everywhere.
+  EXPECT_EQ(agree_on_exit(runtime, 0, ""), 0);
+  // Only the last rank fails with bad input (2); the others succeed, or fail at run time (1): every rank
+  // must come away with 2, the largest code.
+  const bool last = runtime.rank() == runtime.size() - 1;
+  const int local = last ? 2 : (runtime.size() > 2 && runtime.rank() == 1 ? 1 : 0);
+  EXPECT_EQ(agree_on_exit(runtime, local, "rank " + std::to_string(runtime.rank()) + " failed"), 2);
+}
+
+TEST(Runtime, RanksAndLocalRanksAreConsistent) {
+  const Runtime& runtime = ftbench::testing::runtime();
+  EXPECT_GE(runtime.rank(), 0);
+  EXPECT_LT(runtime.rank(), runtime.size());
+  // All ranks of a test run share one machine, so the node communicator is the whole world.
+  EXPECT_EQ(runtime.local_size(), runtime.size());
+  EXPECT_EQ(runtime.local_rank(), runtime.rank());
+  EXPECT_EQ(runtime.hostnames().size(), 1u);
+}
+
+}  // namespace
+}  // namespace ftbench::dist
