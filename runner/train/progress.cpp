@@ -3,10 +3,34 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
 
 namespace ftbench::train {
+namespace {
 
-Progress::Progress(bool enabled) : Progress(enabled, isatty(STDOUT_FILENO) != 0) {}
+bool is_terminal_path(const std::string& path) {
+  return path.rfind("/dev/pts/", 0) == 0 || path.rfind("/dev/tty", 0) == 0;
+}
+
+// Whether a live progress bar reaches a person. FTBENCH_PROGRESS=bar|lines decides when set. Otherwise
+// stdout must be a terminal; but Open MPI hands every rank a pseudo-terminal of its own even when mpirun's
+// output goes to a file, so under mpirun the terminal that counts is mpirun's (this rank's parent on the
+// launch node), checked through /proc.
+bool detect_interactive() {
+  if (const char* mode = std::getenv("FTBENCH_PROGRESS")) return std::strcmp(mode, "bar") == 0;
+  if (isatty(STDOUT_FILENO) == 0) return false;
+  if (std::getenv("OMPI_COMM_WORLD_SIZE") == nullptr) return true;
+  char target[256] = {};
+  const std::string link = "/proc/" + std::to_string(getppid()) + "/fd/1";
+  const ssize_t n = readlink(link.c_str(), target, sizeof target - 1);
+  return n > 0 && is_terminal_path(target);
+}
+
+}  // namespace
+
+Progress::Progress(bool enabled) : Progress(enabled, enabled && detect_interactive()) {}
 
 Progress::Progress(bool enabled, bool interactive) : enabled_(enabled), interactive_(interactive) {}
 

@@ -1,7 +1,8 @@
 // What rank 0 prints while a run trains.
 //
 // On a terminal: one live line per epoch (a bar, img/s and ETA), redrawn in place. Elsewhere (Slurm logs,
-// pipes, mpirun's forwarded output): nothing during the epoch, then one plain line per epoch.
+// pipes, files): nothing during the epoch, then one plain line per epoch. FTBENCH_PROGRESS=bar|lines
+// overrides the detection.
 #pragma once
 
 #include <chrono>
@@ -12,7 +13,7 @@ namespace ftbench::train {
 
 class Progress {
  public:
-  // `enabled` is false on every rank but 0. `interactive` defaults to isatty(stdout).
+  // `enabled` is false on every rank but 0. `interactive` defaults to whether stdout reaches a terminal.
   explicit Progress(bool enabled);
   Progress(bool enabled, bool interactive);
 

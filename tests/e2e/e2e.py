@@ -1,0 +1,219 @@
+"""End-to-end tests of the real ftbench binary: real MPI ranks (mpiexec), real HDF5 files read back by h5py.
+
+    e2e.py CASE --ftbench build/ftbench --mpiexec /usr/bin/mpiexec --workdir DIR
+
+Each CASE is one CTest test (tests/e2e/CMakeLists.txt). A case raises AssertionError with what it saw.
+"""
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+
+import h5py
+import numpy as np
+
+TRAIN, TEST = 200, 90  # small, and neither divides evenly by 2 or 3 ranks nor by the batch
+
+MPI_FLAGS = ["--oversubscribe", "--allow-run-as-root", "--bind-to", "none"]
+
+
+def experiment(name, data_dir, **over):
+    """A tiny experiment on synthetic data; `over` replaces "table.key" values (TOML literals)."""
+    values = {
+        "experiment.name": f'"{name}"',
+        "data.dataset": '"synthetic"',
+        "data.path": json.dumps(data_dir),
+        "data.train_size": str(TRAIN),
+        "data.test_size": str(TEST),
+        "data.input_size": "32",
+        "data.augment": "true",
+        "train.epochs": "2",
+        "train.batch_size": "48",
+        "train.lr": "0.02",
+        "train.threads": "1",
+        "matrix.models": '["resnet18"]',
+        "experiment.seeds": "[0, 1]",
+    }
+    values.update(over)
+    tables = {}
+    for key, value in values.items():
+        table, k = key.split(".")
+        tables.setdefault(table, []).append(f"{k} = {value}")
+    return "".join(f"[{t}]\n" + "\n".join(lines) + "\n\n" for t, lines in tables.items())
+
+
+class Case:
+    def __init__(self, args):
+        self.ftbench = args.ftbench
+        self.mpiexec = args.mpiexec
+        self.dir = args.workdir
+        shutil.rmtree(self.dir, ignore_errors=True)  # every case starts from nothing
+        os.makedirs(self.dir)
+        self.data = os.path.join(self.dir, "synthetic")
+
+    def write(self, name, text):
+        path = os.path.join(self.dir, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def run(self, args, ranks=None, expect=0, timeout=300):
+        cmd = [self.ftbench] + args
+        if ranks is not None:
+            cmd = [self.mpiexec, "-n", str(ranks)] + MPI_FLAGS + cmd
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=self.dir)
+        if expect is not None and proc.returncode != expect:
+            raise AssertionError(
+                f"{' '.join(cmd)}: exit {proc.returncode}, expected {expect}\n"
+                f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
+        return proc
+
+    def train(self, name, ranks=None, **over):
+        config = self.write(f"{name}.toml", experiment(name, self.data, **over))
+        out = os.path.join(self.dir, f"{name}.h5")
+        proc = self.run(["run", config, "--output", out], ranks=ranks)
+        return out, proc
+
+
+def check_results(path, name, world_size, epochs=2, seeds=(0, 1)):
+    with h5py.File(path, "r") as f:
+        assert f.attrs["schema_version"] == 1
+        assert f.attrs["experiment"] == name, f.attrs["experiment"]
+        assert "[experiment]" in f.attrs["config_toml"]
+        runs = sorted(f["runs"].keys())
+        assert runs == [f"resnet18-full-s{s}" for s in seeds], runs
+        for run_id in runs:
+            run = f["runs"][run_id]
+            assert run.attrs["status"] == "completed", dict(run.attrs)
+            assert run.attrs["world_size"] == world_size
+            assert run.attrs["model"] == "resnet18"
+            assert run.attrs["params_total"] == 11181642
+            assert run.attrs["backend"] == "mpi"
+            assert "[[runs]]" in run.attrs["config_toml"]
+            np.testing.assert_array_equal(run["epoch"][:], np.arange(1, epochs + 1))
+            for key in ["train_loss", "train_acc", "test_loss", "test_acc", "lr", "epoch_seconds",
+                        "images_per_second"]:
+                values = run[key][:]
+                assert values.shape == (epochs,), (key, values.shape)
+                assert np.all(np.isfinite(values)), (key, values)
+            assert np.all((run["test_acc"][:] >= 0) & (run["test_acc"][:] <= 1))
+            assert np.all(run["images_per_second"][:] > 0)
+            confusion = run["confusion"][:]
+            assert confusion.shape == (epochs, 10, 10), confusion.shape
+            # Every test image evaluated exactly once across ranks: no padding duplicates, none missed.
+            assert np.all(confusion.sum(axis=(1, 2)) == TEST), confusion.sum(axis=(1, 2))
+            # Accuracy is the confusion matrix's trace, so the two records agree.
+            trace = np.trace(confusion, axis1=1, axis2=2) / TEST
+            np.testing.assert_allclose(run["test_acc"][:], trace)
+            # Cosine schedule: the first epoch starts at the base lr, then decays.
+            assert abs(run["lr"][0] - 0.02) < 1e-12 and run["lr"][1] < run["lr"][0]
+        return {r: f["runs"][r]["test_loss"][:] for r in runs}
+
+
+def case_single_rank(c):
+    out, proc = c.train("single")  # a plain process: MPI singleton, world size 1
+    check_results(out, "single", world_size=1)
+    assert "| resnet18-full-s0" in proc.stdout and "best_test_acc" in proc.stdout, proc.stdout
+
+
+def case_two_ranks(c):
+    out, proc = c.train("two", ranks=2)
+    check_results(out, "two", world_size=2)
+    # Only rank 0 prints: one line per epoch per run, not one per rank.
+    lines = [l for l in proc.stdout.splitlines() if "epoch 1/2" in l]
+    assert len(lines) == 2, proc.stdout
+
+
+def case_three_ranks(c):
+    out, _ = c.train("three", ranks=3, **{"experiment.seeds": "[0]"})
+    check_results(out, "three", world_size=3, seeds=(0,))
+
+
+def case_report_formats(c):
+    out, _ = c.train("report", **{"train.epochs": "1"})
+    md = c.run(["report", out]).stdout
+    assert md.splitlines()[0].startswith("| experiment"), md
+    assert len([l for l in md.splitlines() if l.startswith("| report")]) == 2, md
+    csv = c.run(["report", out, "--format", "csv"]).stdout.splitlines()
+    assert len(csv) == 3 and "best_test_acc" in csv[0], csv
+    rows = json.loads(c.run(["report", out, "--format", "json"]).stdout)
+    assert {r["run"] for r in rows} == {"resnet18-full-s0", "resnet18-full-s1"}, rows
+    with h5py.File(out, "r") as f:
+        best = {r: float(np.max(f["runs"][r]["test_acc"][:])) for r in f["runs"]}
+    for row in rows:
+        assert abs(row["best_test_acc"] - best[row["run"]]) < 1e-12, (row, best)
+    # A directory works as an input too, and an unknown format is bad input.
+    assert "report" in c.run(["report", c.dir]).stdout
+    bad = c.run(["report", out, "--format", "xml"], expect=2)
+    assert "xml" in bad.stderr, bad.stderr
+    epochs = c.run(["report", out, "--epochs", "resnet18-full-s1"]).stdout
+    assert "| 1 " in epochs or "|     1 |" in epochs or "1" in epochs.splitlines()[2], epochs
+
+
+def case_bad_config_every_rank_exits_2(c):
+    text = experiment("bad", c.data).replace("lr = 0.02", "learning_rate = 0.02")
+    path = c.write("bad.toml", text)
+    proc = c.run(["run", path], ranks=2, expect=2, timeout=60)
+    errors = [l for l in proc.stderr.splitlines() if "error" in l]
+    assert len(errors) == 1, proc.stderr  # printed once, not once per rank
+    line_no = text.splitlines().index("learning_rate = 0.02") + 1
+    assert f"bad.toml:{line_no}:1: unknown key 'train.learning_rate'" in errors[0], errors[0]
+    assert "did you mean 'train.lr'" in errors[0], errors[0]
+
+
+def case_batch_smaller_than_world(c):
+    path = c.write("tiny.toml", experiment("tiny", c.data, **{"train.batch_size": "1"}))
+    proc = c.run(["run", path], ranks=2, expect=2, timeout=60)
+    assert "batch_size" in proc.stderr and "world size (2)" in proc.stderr, proc.stderr
+
+
+def case_missing_data(c):
+    path = c.write("nodata.toml", experiment("nodata", c.data, **{
+        "data.dataset": '"cifar10"', "data.path": json.dumps(os.path.join(c.dir, "no-such-dir"))}))
+    proc = c.run(["run", path], ranks=2, expect=2, timeout=60)
+    assert "no-such-dir" in proc.stderr, proc.stderr
+
+
+def case_refuses_other_experiments_file(c):
+    out, _ = c.train("owner", **{"train.epochs": "1", "experiment.seeds": "[0]"})
+    before = hashlib.sha256(open(out, "rb").read()).hexdigest()
+    path = c.write("intruder.toml", experiment("intruder", c.data))
+    proc = c.run(["run", path, "--output", out], ranks=2, expect=2, timeout=60)
+    assert "owner" in proc.stderr and out in proc.stderr, proc.stderr
+    assert hashlib.sha256(open(out, "rb").read()).hexdigest() == before, "the file was modified"
+
+
+def case_rerun_skips_completed(c):
+    out, _ = c.train("again", **{"train.epochs": "1", "experiment.seeds": "[0]"})
+    with h5py.File(out, "r") as f:
+        before = f["runs/resnet18-full-s0/test_loss"][:]
+    proc = c.run(["run", os.path.join(c.dir, "again.toml"), "--output", out])
+    assert "already completed" in proc.stdout, proc.stdout
+    with h5py.File(out, "r") as f:
+        np.testing.assert_array_equal(f["runs/resnet18-full-s0/test_loss"][:], before)
+
+
+def case_version(c):
+    text = c.run(["--version"]).stdout
+    for part in ["ftbench", "LibTorch 2.11.0", "Open MPI", "HDF5", "NCCL"]:
+        assert part in text, text
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("case")
+    parser.add_argument("--ftbench", required=True)
+    parser.add_argument("--mpiexec", required=True)
+    parser.add_argument("--workdir", required=True)
+    args = parser.parse_args()
+    os.environ.setdefault("OMPI_MCA_rmaps_base_oversubscribe", "1")
+    globals()["case_" + args.case](Case(args))
+    print(f"e2e {args.case}: ok")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
