@@ -30,7 +30,7 @@ if(NOT _ftbench_cuda_mode STREQUAL "OFF")
   if(NOT TORCH_CUDA_LIBRARIES AND NOT TARGET torch_cuda)
     list(APPEND _ftbench_missing "a CUDA build of LibTorch")
   endif()
-  if(NOT NCCL_INCLUDE_DIR OR NOT NCCL_LIBRARY)
+  if(NOT EXISTS "${NCCL_INCLUDE_DIR}/nccl.h" OR NOT EXISTS "${NCCL_LIBRARY}")
     list(APPEND _ftbench_missing "NCCL (nccl.h and libnccl.so.2)")
   endif()
 
