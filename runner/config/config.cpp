@@ -75,6 +75,7 @@ Experiment parse_experiment_text(const std::string& text, const std::string& pat
   detail::read_experiment(top, file_was_empty, experiment);
   detail::read_data(top, experiment.data);
   read_top_level_train(top, experiment.train);
+  detail::read_dist(top, experiment.dist);
   const std::optional<detail::Matrix> matrix = detail::read_runs(top, options, experiment);
 
   experiment.resolved_toml = detail::emit_experiment(experiment, matrix);

@@ -25,6 +25,7 @@ struct TrainConfig {
   double weight_decay = 5e-4;
   std::string schedule = "cosine";  // "constant" | "cosine"
   int64_t threads = 0;              // intra-op threads per rank; 0 = cores / local ranks
+  std::string batchnorm = "train";  // "train": batch statistics | "frozen": running statistics, affine trains
 
   // Where batch_size was set ("exp.toml:12:14" or "--set train.batch_size=1"; for the default, the [train]
   // header) and under which key ("train.batch_size", "runs[0].train.batch_size"; empty for the default),
@@ -41,6 +42,14 @@ struct DataConfig {
   int64_t test_size = 0;                           // 0 = all
   int64_t input_size = 0;                          // pixels; 0 = the model's native size ("model")
   bool augment = true;
+};
+
+// [dist]: how ranks communicate.
+struct DistConfig {
+  std::string backend = "auto";  // "auto" (NCCL on GPUs, MPI on CPUs) | "nccl" | "mpi"
+  double bucket_cap_mb = 25;     // gradient bucket size after the first (1 MB) bucket
+  std::string grad_dtype = "fp32";  // "fp32" | "bf16": dtype of the gradient all-reduce
+  double timeout_s = 600;        // bound on every collective; a rank that does not arrive ends the job
 };
 
 // One run of the experiment: model x strategy x seed (from [matrix] or one [[runs]] table).
@@ -65,6 +74,7 @@ struct Experiment {
   bool deterministic = false;
   DataConfig data;
   TrainConfig train;
+  DistConfig dist;
   std::vector<RunSpec> runs;  // the matrix expanded (models x strategies x seeds), or the explicit [[runs]]
   std::string resolved_toml;  // the whole resolved experiment (all keys, defaults filled in), as TOML text
 };

@@ -39,7 +39,13 @@ std::string train_keys(const TrainConfig& t, const TrainConfig* base = nullptr) 
   add("weight_decay", base && t.weight_decay != base->weight_decay, toml_float(t.weight_decay));
   add("schedule", base && t.schedule != base->schedule, toml_string(t.schedule));
   add("threads", base && t.threads != base->threads, std::to_string(t.threads));
+  add("batchnorm", base && t.batchnorm != base->batchnorm, toml_string(t.batchnorm));
   return out;
+}
+
+std::string dist_table(const DistConfig& d) {
+  return "\n[dist]\n" + line("backend", toml_string(d.backend)) + line("bucket_cap_mb", toml_float(d.bucket_cap_mb)) +
+         line("grad_dtype", toml_string(d.grad_dtype)) + line("timeout_s", toml_float(d.timeout_s));
 }
 
 std::string run_table(const RunSpec& run) {
@@ -51,7 +57,8 @@ std::string run_table(const RunSpec& run) {
 }  // namespace
 
 std::string emit_experiment(const Experiment& experiment, const std::optional<Matrix>& matrix) {
-  std::string out = experiment_and_data(experiment) + "\n[train]\n" + train_keys(experiment.train);
+  std::string out =
+      experiment_and_data(experiment) + "\n[train]\n" + train_keys(experiment.train) + dist_table(experiment.dist);
   if (matrix) {
     return out + "\n[matrix]\n" + line("models", strings(matrix->models)) +
            line("strategies", strings(matrix->strategies)) + line("weights", toml_string(matrix->weights));
@@ -65,7 +72,8 @@ std::string emit_experiment(const Experiment& experiment, const std::optional<Ma
 }
 
 std::string emit_run(const Experiment& experiment, const RunSpec& run) {
-  return experiment_and_data(experiment) + "\n[train]\n" + train_keys(run.train) + run_table(run);
+  return experiment_and_data(experiment) + "\n[train]\n" + train_keys(run.train) + dist_table(experiment.dist) +
+         run_table(run);
 }
 
 }  // namespace ftbench::config::detail

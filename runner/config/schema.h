@@ -8,11 +8,13 @@
 
 namespace ftbench::config::detail {
 
-inline const std::vector<std::string> kTopLevelKeys{"experiment", "data", "train", "matrix", "runs"};
+inline const std::vector<std::string> kTopLevelKeys{"experiment", "data", "train", "dist", "matrix", "runs"};
 inline const std::vector<std::string> kExperimentKeys{"name", "output", "seeds", "deterministic"};
 inline const std::vector<std::string> kDataKeys{"dataset", "path", "train_size", "test_size", "input_size", "augment"};
 inline const std::vector<std::string> kTrainKeys{"epochs",   "batch_size",   "optimizer", "lr",
-                                                 "momentum", "weight_decay", "schedule",  "threads"};
+                                                 "momentum", "weight_decay", "schedule",  "threads",
+                                                 "batchnorm"};
+inline const std::vector<std::string> kDistKeys{"backend", "bucket_cap_mb", "grad_dtype", "timeout_s"};
 inline const std::vector<std::string> kMatrixKeys{"models", "strategies", "weights"};
 inline const std::vector<std::string> kRunKeys{"name", "model", "strategy", "weights", "seed", "train"};
 
@@ -33,6 +35,9 @@ inline const std::vector<std::string> kOptimizers{"sgd"};
 inline const std::vector<std::string> kSchedules{"constant", "cosine"};
 inline const std::vector<std::string> kStrategies{"full"};
 inline const std::vector<std::string> kWeights{"none"};
+inline const std::vector<std::string> kBatchNorm{"train", "frozen"};
+inline const std::vector<std::string> kBackends{"auto", "nccl", "mpi"};
+inline const std::vector<std::string> kGradDtypes{"fp32", "bf16"};
 
 // data.input_size in pixels. Whether a size is large enough for a given model (resnet18 needs 32) is the
 // model registry's check, made once the model is known; here only the absurd is rejected.

@@ -79,6 +79,7 @@ std::vector<KeyHome> homes_except(const std::string& table) {
   const std::vector<KeyHome> all{{"experiment", "[experiment]", &kExperimentKeys},
                                  {"data", "[data]", &kDataKeys},
                                  {"train", "[train]", &kTrainKeys},
+                                 {"dist", "[dist]", &kDistKeys},
                                  {"matrix", "[matrix]", &kMatrixKeys}};
   std::vector<KeyHome> others;
   for (const auto& home : all) {
@@ -132,6 +133,18 @@ void read_train(const TableReader& table, TrainConfig& out) {
   table.read("weight_decay", out.weight_decay, RealRange{0.0, /*min_inclusive=*/true});
   table.read_choice("schedule", out.schedule, kSchedules);
   table.read("threads", out.threads, IntRange{0, 1024});
+  table.read_choice("batchnorm", out.batchnorm, kBatchNorm);
+}
+
+void read_dist(const TableReader& root, DistConfig& out) {
+  const toml::table* table = root.table("dist");
+  if (table == nullptr) return;
+  const TableReader dist(*table, "dist", "[dist]", root.file());
+  dist.reject_unknown_keys(kDistKeys, homes_except("dist"));
+  dist.read_choice("backend", out.backend, kBackends);
+  dist.read("bucket_cap_mb", out.bucket_cap_mb, RealRange{0.0, /*min_inclusive=*/false, 4096.0, true});
+  dist.read_choice("grad_dtype", out.grad_dtype, kGradDtypes);
+  dist.read("timeout_s", out.timeout_s, RealRange{0.0, /*min_inclusive=*/false, 86400.0, true});
 }
 
 }  // namespace ftbench::config::detail

@@ -3,11 +3,13 @@
 #include <ATen/Context.h>
 #include <ATen/Functions.h>
 #include <torch/nn/functional/loss.h>
+#include <torch/nn/modules/batchnorm.h>
 #include <torch/optim/sgd.h>
 #include <torch/types.h>
 #include <torch/utils.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 
@@ -120,7 +122,7 @@ class RunTrainer {
     int64_t step = 0;
     for (int64_t epoch = 1; epoch <= t.epochs; ++epoch) {
       const auto epoch_start = Clock::now();
-      model_->train();
+      set_training_mode();
       const at::Tensor order = epoch_permutation(n_train, run_.seed, epoch);
       const BatchSpec spec{input_size, experiment_.data.augment, run_.seed, epoch};
       at::Tensor loss_sum = at::zeros({1}, at::TensorOptions().dtype(at::kDouble).device(ctx_.device));
@@ -178,6 +180,12 @@ class RunTrainer {
       row.images_per_second = static_cast<double>(images) / train_seconds;
       row.confusion = eval.confusion;
       if (store_ != nullptr) store_->append_epoch(run_.id, row);
+      // Every rank holds the same reduced loss, so every rank stops here together.
+      if (!std::isfinite(row.train_loss)) {
+        throw RuntimeError("run " + run_.id + " diverged: the training loss is " + std::to_string(row.train_loss) +
+                           " in epoch " + std::to_string(epoch) + "; lower train.lr (now " +
+                           std::to_string(t.lr) + ")");
+      }
       progress_.end_epoch(format_epoch_line(run_.id, epoch, t.epochs, row));
     }
     if (store_ != nullptr) store_->finish_run(run_.id, results::RunStatus::kCompleted, utc_now());
@@ -196,12 +204,25 @@ class RunTrainer {
   }
 
  private:
+  bool frozen_batchnorm() const { return run_.train.batchnorm == "frozen"; }
+
+  // Training mode, except that with batchnorm = "frozen" every BatchNorm layer normalises with its running
+  // statistics (eval mode) while its affine weight and bias still train. Frozen statistics make a BN
+  // model's math independent of how the global batch splits across ranks.
+  void set_training_mode() {
+    model_->train();
+    if (!frozen_batchnorm()) return;
+    for (const auto& module : model_->modules(/*include_self=*/false)) {
+      if (module->as<torch::nn::BatchNorm2d>() != nullptr) module->eval();
+    }
+  }
+
   // A final partial global batch is trained on, unless BatchNorm in training mode would see a single image
-  // on some rank (its batch statistics are undefined for one sample); then it is dropped from every epoch.
+  // on some rank (batch statistics of one sample are undefined); then it is dropped from every epoch.
   int64_t usable_batches(int64_t n_train) const {
     const int64_t batches = batches_per_epoch(n_train, run_.train.batch_size);
     const int64_t last = n_train - (batches - 1) * run_.train.batch_size;
-    if (batches > 1 && last / comm_.size() < 2) return batches - 1;
+    if (!frozen_batchnorm() && batches > 1 && last / comm_.size() < 2) return batches - 1;
     return batches;
   }
 

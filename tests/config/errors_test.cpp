@@ -33,7 +33,7 @@ TEST(ConfigErrors, UnknownKeySuggestsCloseKey) {
 
 TEST(ConfigErrors, UnknownKeyWithoutMatchListsValidKeys) {
   EXPECT_ERROR(error_of(with_train("zzzzzz = 1\n")), "exp.toml:6:1", "unknown key 'train.zzzzzz'",
-               "valid keys in [train] are epochs, batch_size", "schedule and threads");
+               "valid keys in [train] are epochs, batch_size", "threads and batchnorm");
 }
 
 TEST(ConfigErrors, FirstUnknownKeyInFileOrderIsReported) {
@@ -51,8 +51,8 @@ TEST(ConfigErrors, UnknownTableSuggestsClosest) {
 }
 
 TEST(ConfigErrors, UnknownTableWithoutMatchListsTables) {
-  EXPECT_ERROR(error_of(kMinimal + "[dist]\nbackend = \"mpi\"\n"), "exp.toml:5:2", "unknown table [dist]",
-               "valid tables are experiment, data, train, matrix and runs");
+  EXPECT_ERROR(error_of(kMinimal + "[zzzz]\nbackend = \"mpi\"\n"), "exp.toml:5:2", "unknown table [zzzz]",
+               "valid tables are experiment, data, train, dist, matrix and runs");
 }
 
 TEST(ConfigErrors, UnknownSubTable) {

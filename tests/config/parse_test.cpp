@@ -29,6 +29,13 @@ momentum = 0.8
 weight_decay = 1e-4
 schedule = "constant"
 threads = 4
+batchnorm = "frozen"
+
+[dist]
+backend = "mpi"
+bucket_cap_mb = 4.5
+grad_dtype = "bf16"
+timeout_s = 20
 
 [matrix]
 models = ["vgg16", "resnet18"]
@@ -60,6 +67,21 @@ TEST(ParseExperiment, ReadsEveryKey) {
   EXPECT_DOUBLE_EQ(e.train.weight_decay, 1e-4);
   EXPECT_EQ(e.train.schedule, "constant");
   EXPECT_EQ(e.train.threads, 4);
+  EXPECT_EQ(e.train.batchnorm, "frozen");
+
+  EXPECT_EQ(e.dist.backend, "mpi");
+  EXPECT_DOUBLE_EQ(e.dist.bucket_cap_mb, 4.5);
+  EXPECT_EQ(e.dist.grad_dtype, "bf16");
+  EXPECT_DOUBLE_EQ(e.dist.timeout_s, 20);
+}
+
+TEST(ParseExperiment, DistKeysAreValidated) {
+  EXPECT_ERROR(error_of(kMinimal + "[dist]\nbackend = \"gloo\"\n"), "exp.toml:6:11", "dist.backend", "nccl");
+  EXPECT_ERROR(error_of(kMinimal + "[dist]\ntimeout_s = 0\n"), "exp.toml:6:13", "dist.timeout_s");
+  EXPECT_ERROR(error_of(kMinimal + "[dist]\nbucket_cap_m = 4\n"), "exp.toml:6:1", "dist.bucket_cap_m",
+               "did you mean 'dist.bucket_cap_mb'?");
+  EXPECT_ERROR(error_of(kMinimal + "[train]\nbatchnorm = \"sync\"\n"), "exp.toml:6:13", "train.batchnorm",
+               "frozen");
 }
 
 TEST(ParseExperiment, ExpandsMatrixModelsThenStrategiesThenSeeds) {

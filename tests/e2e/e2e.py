@@ -197,6 +197,43 @@ def case_rerun_skips_completed(c):
         np.testing.assert_array_equal(f["runs/resnet18-full-s0/test_loss"][:], before)
 
 
+def case_divergence_fails_the_job(c):
+    # A training-time failure: every rank stops, the job exits 1, and the run is marked failed with the
+    # message, its completed epochs kept.
+    config = c.write("diverge.toml", experiment("diverge", c.data, **{
+        "train.lr": "1e12", "train.schedule": '"constant"', "experiment.seeds": "[0]"}))
+    out = os.path.join(c.dir, "diverge.h5")
+    proc = c.run(["run", config, "--output", out], ranks=2, expect=1, timeout=120)
+    assert "diverged" in proc.stderr and "lower train.lr" in proc.stderr, proc.stderr
+    with h5py.File(out, "r") as f:
+        run = f["runs/resnet18-full-s0"]
+        assert run.attrs["status"] == "failed", run.attrs["status"]
+        assert "diverged" in run.attrs["error"], run.attrs["error"]
+        assert run["epoch"].shape == (1,), run["epoch"].shape
+
+
+def case_world_size_invariance(c):
+    # The same experiment at world sizes 1, 2 and 3 (frozen BatchNorm, augmentation on, a global batch of 48
+    # that divides neither the 200 training images nor 3 ranks evenly) gives the same per-epoch numbers: only
+    # the order of floating-point sums differs.
+    over = {"experiment.deterministic": "true", "train.batchnorm": '"frozen"', "experiment.seeds": "[0]",
+            "train.epochs": "2", "train.lr": "0.05"}
+    curves = {}
+    for ranks in (1, 2, 3):
+        out, _ = c.train(f"ws{ranks}", ranks=ranks, **over)
+        with h5py.File(out, "r") as f:
+            run = f["runs/resnet18-full-s0"]
+            curves[ranks] = {k: run[k][:] for k in ("train_loss", "test_loss", "test_acc", "train_acc")}
+    worst = 0.0
+    for ranks in (2, 3):
+        for key in ("train_loss", "test_loss"):
+            rel = np.max(np.abs(curves[ranks][key] - curves[1][key]) / np.abs(curves[1][key]))
+            worst = max(worst, rel)
+            assert rel <= 1e-4, (ranks, key, curves[ranks][key], curves[1][key])
+        np.testing.assert_array_equal(curves[ranks]["test_acc"], curves[1]["test_acc"])
+    print(f"world-size invariance: worst relative loss difference {worst:.2e}")
+
+
 def case_version(c):
     text = c.run(["--version"]).stdout
     for part in ["ftbench", "LibTorch 2.11.0", "Open MPI", "HDF5", "NCCL"]:
