@@ -10,7 +10,6 @@
 #include <algorithm>
 #include <array>
 #include <memory>
-#include <optional>
 #include <vector>
 
 #include "runner/base/error.h"
@@ -31,16 +30,6 @@ std::string basename_of(const std::string& member) {
   return slash == std::string::npos ? member : member.substr(slash + 1);
 }
 
-// 0..4 for data_batch_1..5.bin, 5 for test_batch.bin, nullopt for anything else.
-std::optional<int> member_slot(const std::string& member) {
-  const std::string base = basename_of(member);
-  for (int i = 0; i < kTrainFiles; ++i) {
-    if (base == train_file_name(i)) return i;
-  }
-  if (base == kTestFile) return kTrainFiles;
-  return std::nullopt;
-}
-
 class ArchiveReader {
  public:
   ArchiveReader(std::string path, int64_t train_limit, int64_t test_limit)
@@ -57,15 +46,15 @@ class ArchiveReader {
       if (rc == ARCHIVE_EOF) break;
       if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) fail(a.get(), kNotAnArchive);
       const std::string name = archive_entry_pathname(entry) ? archive_entry_pathname(entry) : "";
-      const auto slot = member_slot(name);
-      if (!slot || archive_entry_filetype(entry) != AE_IFREG) continue;
+      const int slot = batch_slot(basename_of(name));
+      if (slot < 0 || archive_entry_filetype(entry) != AE_IFREG) continue;
       if (!archive_entry_size_is_set(entry)) fail(a.get(), "member " + name + " has no size");
       const std::string what = path_ + " (member " + name + ")";
       const int64_t records = record_count(what, archive_entry_size(entry));
-      if (*slot == kTrainFiles) {
+      if (slot == kTrainFiles) {
         read_test(a.get(), name, what, records);
       } else {
-        read_train(a.get(), *slot, name, what, records);
+        read_train(a.get(), slot, name, what, records);
       }
     }
     return finish();
@@ -135,8 +124,7 @@ class ArchiveReader {
   }
 
   void append_held(Split& held) {
-    const int64_t take =
-        train_limit_ > 0 ? std::min(held.size, train_limit_ - train_.size) : held.size;
+    const int64_t take = train_limit_ > 0 ? std::min(held.size, train_limit_ - train_.size) : held.size;
     if (take > 0) {
       train_.labels.insert(train_.labels.end(), held.labels.begin(), held.labels.begin() + take);
       train_.images.insert(train_.images.end(), held.images.begin(), held.images.begin() + take * kImageBytes);

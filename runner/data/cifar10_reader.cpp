@@ -15,7 +15,7 @@ namespace fs = std::filesystem;
 namespace ftbench::data {
 namespace {
 
-const std::string kDirectoryContents =
+constexpr const char* kDirectoryContents =
     "a CIFAR-10 directory holds data_batch_1.bin ... data_batch_5.bin and test_batch.bin (get them with "
     "scripts/get_cifar10.sh, or generate a synthetic set with 'ftbench data synth --out DIR')";
 
@@ -110,11 +110,19 @@ Dataset read_cifar10(const std::string& path, int64_t train_limit, int64_t test_
                      ") was asked for; use a positive count, or 0 to keep every record");
   }
   const fs::path p(path);
-  if (is_file(p)) return detail::read_archive(path, train_limit, test_limit);
+  if (is_file(p)) {
+    if (detail::batch_slot(p.filename().string()) >= 0) {
+      const std::string parent = p.has_parent_path() ? p.parent_path().string() : ".";
+      throw InputError(path + ": is a single batch file; point at the directory that holds it (" + parent +
+                       ") or at cifar-10-binary.tar.gz");
+    }
+    return detail::read_archive(path, train_limit, test_limit);
+  }
   if (!is_dir(p)) {
-    throw InputError(path + ": no such file or directory; expected a cifar-10-batches-bin directory or "
-                            "cifar-10-binary.tar.gz (get it with scripts/get_cifar10.sh, or generate a synthetic "
-                            "set with 'ftbench data synth --out DIR')");
+    throw InputError(path +
+                     ": no such file or directory; expected a cifar-10-batches-bin directory or "
+                     "cifar-10-binary.tar.gz (get it with scripts/get_cifar10.sh, or generate a synthetic "
+                     "set with 'ftbench data synth --out DIR')");
   }
   if (holds_batches(p)) return read_directory(p, train_limit, test_limit);
   // Be forgiving about pointing one level up, e.g. at data/ after scripts/get_cifar10.sh.

@@ -10,6 +10,13 @@ namespace ftbench::data::detail {
 
 std::string train_file_name(int index) { return "data_batch_" + std::to_string(index + 1) + ".bin"; }
 
+int batch_slot(const std::string& file_name) {
+  for (int i = 0; i < kTrainFiles; ++i) {
+    if (file_name == train_file_name(i)) return i;
+  }
+  return file_name == kTestFile ? kTrainFiles : -1;
+}
+
 int64_t record_count(const std::string& what, int64_t bytes) {
   if (bytes == 0) {
     throw InputError(what + ": empty file, expected a whole number of 3073-byte records (1 label + 3072 pixels); " +
@@ -18,7 +25,8 @@ int64_t record_count(const std::string& what, int64_t bytes) {
   if (bytes < 0 || bytes % kRecordBytes != 0) {
     throw InputError(what + ": " + std::to_string(bytes) +
                      " bytes, expected a whole number of 3073-byte records (1 label + 3072 pixels), so it is "
-                     "truncated or not a CIFAR-10 batch; " + kRefetchHint);
+                     "truncated or not a CIFAR-10 batch; " +
+                     kRefetchHint);
   }
   return bytes / kRecordBytes;
 }

@@ -22,6 +22,9 @@ inline constexpr const char* kRefetchHint =
 // "data_batch_1.bin" for index 0.
 std::string train_file_name(int index);
 
+// 0..4 for data_batch_1..5.bin, kTrainFiles for test_batch.bin, -1 for any other file name.
+int batch_slot(const std::string& file_name);
+
 // Records in a file of `bytes` bytes. Throws InputError naming `what` unless bytes is a positive multiple of
 // kRecordBytes, so a file is validated from its size before any of it is read.
 int64_t record_count(const std::string& what, int64_t bytes);

@@ -12,9 +12,9 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <system_error>
 #include <vector>
@@ -28,7 +28,7 @@ namespace fs = std::filesystem;
 namespace ftbench::data {
 namespace {
 
-constexpr int kFormatVersion = 1;  // bump when the images change, so old stamps stop matching
+constexpr int kFormatVersion = 2;  // bump when the images change, so old stamps stop matching
 constexpr const char* kStampFile = "ftbench-synth.txt";
 constexpr int64_t kMaxSplit = 10'000'000;  // 30 GB of pixels; beyond this a typo is likelier than intent
 
@@ -60,7 +60,8 @@ constexpr int kOne = 1 << 14;      // fixed-point 1.0 in the tables
 const std::array<int32_t, kAngleSteps>& sin_table() {
   static const auto table = [] {
     std::array<int32_t, kAngleSteps> t{};
-    for (int k = 0; k < kAngleSteps; ++k) t[k] = static_cast<int32_t>(std::lround(std::sin(2 * kPi * k / kAngleSteps) * kOne));
+    for (int k = 0; k < kAngleSteps; ++k)
+      t[k] = static_cast<int32_t>(std::lround(std::sin(2 * kPi * k / kAngleSteps) * kOne));
     return t;
   }();
   return table;
@@ -92,9 +93,9 @@ void draw_image(Rng& rng, int label, uint8_t* pixels) {
   // horizontal flip keeps the class), its period (coarse ~8 px or fine ~4.5 px) and its hue (10 hues, ordered
   // so that classes with neighbouring hues differ in tilt or period).
   const int64_t tilt = (label % 5) * (kAngleSteps / 16);
-  const int64_t angle = (rng.uniform(0, 2) ? tilt : -tilt) + rng.uniform(-64, 65);          // +-5.6 degrees
-  const int64_t step = (label < 5 ? 8192 : 14564) * rng.uniform(880, 1170) / 1024;          // turns/px * 2^16
-  const int64_t hue = (label * 7 % 10) * kAngleSteps / 10 + rng.uniform(-170, 171);         // +-15 degrees
+  const int64_t angle = (rng.uniform(0, 2) ? tilt : -tilt) + rng.uniform(-64, 65);   // +-5.6 degrees
+  const int64_t step = (label < 5 ? 8192 : 14564) * rng.uniform(880, 1170) / 1024;   // turns/px * 2^16
+  const int64_t hue = (label * 7 % 10) * kAngleSteps / 10 + rng.uniform(-230, 231);  // +-20 degrees
   const int64_t kx = step * cos_q(angle) / kOne, ky = step * sin_q(angle) / kOne;
   const int64_t phase = rng.uniform(0, 1 << 16);
   // The window: centre and size in 1/16 px.
@@ -108,7 +109,7 @@ void draw_image(Rng& rng, int label, uint8_t* pixels) {
   std::array<int64_t, kChannels> tint{}, d_tint{}, background{};
   // The background leans towards the class hue too, by a random amount: a cue that is quick to pick up but
   // ambiguous on its own.
-  const int64_t grey = rng.uniform(70, 186), lean = rng.uniform(10, 40);
+  const int64_t grey = rng.uniform(70, 186), lean = rng.uniform(5, 40);
   for (int c = 0; c < kChannels; ++c) {
     const int64_t hue_c = cos_q(hue - c * kAngleSteps / 3);  // the class colour in this channel, 2^14 units
     // 1/256 units: the class colour (3/4) on top of a luminance stripe (3/8), so the stripes show in grey too.
@@ -132,7 +133,8 @@ void draw_image(Rng& rng, int label, uint8_t* pixels) {
                               static_cast<int64_t>((noise_bits >> (16 * c + 8)) & 0xFF) - 255;
         const int64_t value = background[c] + amp * wave * tint[c] / (kOne * 256) +
                               d_amp * d_wave * d_tint[c] / (kOne * 256) + bytes * 26 / 256;
-        pixels[c * kImageSide * kImageSide + y * kImageSide + x] = static_cast<uint8_t>(std::clamp<int64_t>(value, 0, 255));
+        pixels[c * kImageSide * kImageSide + y * kImageSide + x] =
+            static_cast<uint8_t>(std::clamp<int64_t>(value, 0, 255));
       }
     }
   }
@@ -154,26 +156,34 @@ std::vector<uint8_t> make_labels(uint64_t seed, uint64_t split, int64_t n) {
 }
 
 // Writes `path` through a temporary file and a rename, so a killed run never leaves a partial file under the
-// real name. `fill(out)` writes the contents.
+// real name. The temporary name is unique, so generators racing on one directory (say, every rank of a job
+// on a shared file system) each rename a whole file of identical bytes into place. `fill(out)` writes it.
 template <typename Fill>
 void write_atomically(const fs::path& path, Fill fill) {
   fs::path tmp = path;
-  tmp += ".tmp";
-  {
+  tmp += ".tmp." + std::to_string(std::random_device{}());
+  try {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) throw InputError(tmp.string() + ": cannot create; check that the directory is writable");
     fill(out);
-    out.flush();
+    out.close();
     if (!out) throw RuntimeError(tmp.string() + ": write failed (disk full?)");
+    fs::rename(tmp, path);
+  } catch (const fs::filesystem_error& e) {
+    std::error_code ignored;
+    fs::remove(tmp, ignored);
+    throw RuntimeError(path.string() + ": cannot move " + tmp.filename().string() + " into place (" +
+                       e.code().message() + ")");
+  } catch (...) {
+    std::error_code ignored;
+    fs::remove(tmp, ignored);
+    throw;
   }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) throw RuntimeError(path.string() + ": cannot rename " + tmp.string() + " into place (" + ec.message() + ")");
 }
 
 // Generates records [first, first + count) of a split into `out`, a chunk at a time to bound memory.
-void write_records(std::ostream& out, uint64_t seed, uint64_t split, const std::vector<uint8_t>& labels,
-                   int64_t first, int64_t count) {
+void write_records(std::ostream& out, uint64_t seed, uint64_t split, const std::vector<uint8_t>& labels, int64_t first,
+                   int64_t count) {
   constexpr int64_t kChunk = 256;
   std::vector<uint8_t> buffer(static_cast<std::size_t>(kChunk * kRecordBytes));
   for (int64_t done = 0; done < count; done += kChunk) {
@@ -192,15 +202,16 @@ void write_records(std::ostream& out, uint64_t seed, uint64_t split, const std::
 // Records in data_batch_1..5.bin: as even as possible, the first files taking the remainder.
 std::array<int64_t, detail::kTrainFiles> train_file_records(int64_t train_size) {
   std::array<int64_t, detail::kTrainFiles> counts{};
-  for (int i = 0; i < detail::kTrainFiles; ++i) counts[i] = train_size / detail::kTrainFiles + (i < train_size % detail::kTrainFiles ? 1 : 0);
+  for (int i = 0; i < detail::kTrainFiles; ++i)
+    counts[i] = train_size / detail::kTrainFiles + (i < train_size % detail::kTrainFiles ? 1 : 0);
   return counts;
 }
 
 std::string stamp_text(const SynthOptions& o) {
   std::ostringstream s;
   s << "# written by 'ftbench data synth'; a dataset is reused only when every line matches\n"
-    << "format " << kFormatVersion << "\ntrain_size " << o.train_size << "\ntest_size " << o.test_size
-    << "\nseed " << o.seed << "\n";
+    << "format " << kFormatVersion << "\ntrain_size " << o.train_size << "\ntest_size " << o.test_size << "\nseed "
+    << o.seed << "\n";
   return s.str();
 }
 
@@ -228,8 +239,16 @@ void write_synthetic(const std::string& out_dir, const SynthOptions& options) {
   if (ec || !fs::is_directory(dir)) {
     throw InputError(out_dir + ": cannot create the output directory (" + ec.message() + "); choose a writable path");
   }
-  // The stamp goes first and comes back last: until it does, the directory does not claim to be complete.
-  fs::remove(dir / kStampFile, ec);
+  // A directory of batches without our stamp is someone's real data: never overwrite it.
+  const bool has_batches = fs::exists(dir / detail::train_file_name(0), ec) || fs::exists(dir / detail::kTestFile, ec);
+  if (has_batches && !fs::exists(dir / kStampFile, ec)) {
+    throw InputError(out_dir +
+                     ": already holds CIFAR-10 batches not written by 'ftbench data synth'; choose "
+                     "another output directory, or delete them first");
+  }
+  // The stamp says "incomplete" until every batch is in place, so a killed run is regenerated, not reused.
+  write_atomically(dir / kStampFile,
+                   [](std::ostream& out) { out << "# incomplete: 'ftbench data synth' was interrupted\n"; });
 
   constexpr uint64_t kTrain = 0, kTest = 1;
   const auto train_labels = make_labels(options.seed, kTrain, options.train_size);

@@ -53,6 +53,14 @@ TEST_F(Cifar10Archive, LimitsStopEarlyAndAreChecked) {
   const std::string message = input_error([&] { read_cifar10(archive, 13, 0); });
   EXPECT_TRUE(Contains(message, archive + ": asked for 13 training records but only 12 are available"));
   EXPECT_TRUE(Contains(input_error([&] { read_cifar10(archive, 0, 6); }), "only 5 are available"));
+
+  // data_batch_1 and the test batch come first and hold all that is asked for, so the broken data_batch_5
+  // after them is never reached.
+  auto m = members();
+  m[4].second.resize(3);
+  const std::string early = write({m[0], m[5], m[1], m[2], m[3], m[4]}, "early.tar.gz");
+  testing::expect_fake_split(read_cifar10(early, 3, 5).train, 3);
+  EXPECT_TRUE(Contains(input_error([&] { read_cifar10(early); }), "data_batch_5.bin): 3 bytes"));
 }
 
 TEST_F(Cifar10Archive, MembersInAnyOrderAndDirectoryAreFound) {

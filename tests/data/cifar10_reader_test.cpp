@@ -125,11 +125,12 @@ TEST(Cifar10Reader, AcceptsTheDirectoryAboveCifar10BatchesBin) {
 TEST(Cifar10Reader, PathWithoutDataSaysWhatIsExpected) {
   TempDir tmp;
   EXPECT_TRUE(Contains(input_error([&] { read_cifar10(tmp.path().string()); }), "holds no CIFAR-10 data"));
-  EXPECT_TRUE(Contains(input_error([&] { read_cifar10((tmp / "nope").string()); }),
-                       "nope: no such file or directory"));
+  EXPECT_TRUE(Contains(input_error([&] { read_cifar10((tmp / "nope").string()); }), "nope: no such file or directory"));
   fs::create_directories(tmp / "d" / "data_batch_1.bin");  // a directory where a file belongs
   testing::write_bytes(tmp / "d" / "test_batch.bin", testing::fake_records(0, 1));
   EXPECT_TRUE(Contains(input_error([&] { read_cifar10((tmp / "d").string()); }), "not a regular file"));
+  EXPECT_TRUE(Contains(input_error([&] { read_cifar10((tmp / "d" / "test_batch.bin").string()); }),
+                       "is a single batch file; point at the directory that holds it"));
 }
 
 }  // namespace

@@ -38,8 +38,7 @@ void expect_fake_split(const Split& split, int64_t count);
 
 // Writes data_batch_1..5.bin holding train_counts[i] records each (indices continue across files) and
 // test_batch.bin holding test_count records (indices from 0) into dir, creating it.
-void write_fake_dataset(const std::filesystem::path& dir, const std::vector<int64_t>& train_counts,
-                        int64_t test_count);
+void write_fake_dataset(const std::filesystem::path& dir, const std::vector<int64_t>& train_counts, int64_t test_count);
 
 // A member of a test archive: its path inside the archive and its bytes.
 using Member = std::pair<std::string, std::vector<uint8_t>>;
