@@ -1,6 +1,12 @@
 // MpiCommunicator: Communicator over MPI_COMM_WORLD for CPU tensors.
-// Supported dtypes: float32, float64, int32, int64, uint8 (sum, average, max; average is sum / size, and
-// for integer tensors is refused because it would truncate).
+//
+// Dtypes: float32, float64, bfloat16, int32, int64, uint8. bfloat16 has no MPI type: it travels as 16-bit
+// words and is reduced by a user-defined MPI_Op that adds in float32 and rounds back to bfloat16. Average is
+// the sum divided by the world size, refused for integer tensors (it would truncate).
+//
+// Every collective is non-blocking underneath (MPI_Iallreduce, MPI_Ibcast, MPI_Iallgather, MPI_Ibarrier)
+// and waited for by polling MPI_Test against a deadline of `timeout_s`, so a missing rank makes this rank
+// throw DistError instead of waiting forever.
 #pragma once
 
 #include "dist/communicator.h"
@@ -9,19 +15,26 @@ namespace ftbench::dist {
 
 class MpiCommunicator final : public Communicator {
  public:
-  MpiCommunicator();  // requires MPI to be initialised (dist::Runtime)
+  explicit MpiCommunicator(double timeout_s = 600);  // requires MPI to be initialised (dist::Runtime)
+  ~MpiCommunicator() override;
 
   int rank() const override { return rank_; }
   int size() const override { return size_; }
+  int local_rank() const override { return local_rank_; }
   std::string backend() const override { return "mpi"; }
+  double timeout_s() const override { return timeout_s_; }
 
-  void all_reduce(at::Tensor& tensor, ReduceOp op) override;
+  std::unique_ptr<Work> all_reduce_async(at::Tensor& tensor, ReduceOp op) override;
   void broadcast(at::Tensor& tensor, int root) override;
+  std::vector<int64_t> all_gather(int64_t value) override;
   void barrier() override;
 
  private:
   int rank_ = 0;
   int size_ = 1;
+  int local_rank_ = 0;
+  double timeout_s_;
+  void* bf16_sum_ = nullptr;  // MPI_Op, opaque so this header does not need <mpi.h>
 };
 
 }  // namespace ftbench::dist

@@ -5,10 +5,14 @@
 // to every rank, an MPI_Barrier follows (it avoids an init hang seen under some MPI stacks), then every rank
 // joins with a non-blocking ncclCommInitRankConfig and polls until the communicator is ready.
 //
-// Collectives run on the tensor's current CUDA stream, so they are ordered after the kernels that produced
-// the tensor without an extra event. Completion is awaited by polling cudaStreamQuery together with
-// ncclCommGetAsyncError, bounded by `timeout_s`: on error or timeout the communicator is aborted
-// (ncclCommAbort) and DistError is thrown, instead of a blocking synchronise that could wait forever.
+// Streams: collectives run on a dedicated communication stream. An event recorded on the caller's current
+// (compute) stream orders them after the kernels that produced the tensor; the caching allocator is told
+// the tensor is in use on the side stream (recordStream); wait() makes the compute stream wait on an event
+// recorded after the collective, so later kernels see the result without a host synchronisation.
+//
+// Bounded waits: wait() polls cudaEventQuery together with ncclCommGetAsyncError against the timeout; on an
+// error or timeout the communicator is aborted (ncclCommAbort) and DistError is thrown. Nothing here calls a
+// blocking synchronise that could wait forever.
 //
 // Threading: one thread at a time. Requires MPI to be initialised.
 #pragma once
@@ -29,17 +33,22 @@ class NcclCommunicator final : public Communicator {
 
   int rank() const override { return rank_; }
   int size() const override { return size_; }
+  int local_rank() const override { return local_rank_; }
   std::string backend() const override { return "nccl"; }
+  double timeout_s() const override;
 
-  void all_reduce(at::Tensor& tensor, ReduceOp op) override;
+  std::unique_ptr<Work> all_reduce_async(at::Tensor& tensor, ReduceOp op) override;
   void broadcast(at::Tensor& tensor, int root) override;
+  std::vector<int64_t> all_gather(int64_t value) override;
   void barrier() override;
 
+  struct State;  // NCCL and CUDA handles (nccl_communicator.cpp)
+
  private:
-  struct State;
-  std::unique_ptr<State> state_;
+  std::shared_ptr<State> state_;
   int rank_ = 0;
   int size_ = 1;
+  int local_rank_ = 0;
 };
 
 // NCCL's runtime version, e.g. "2.28.9".

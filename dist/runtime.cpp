@@ -64,6 +64,12 @@ std::vector<std::string> Runtime::hostnames() const {
   return hosts;
 }
 
+std::vector<int64_t> Runtime::all_gather(int64_t value) const {
+  std::vector<int64_t> values(static_cast<std::size_t>(size_));
+  CHECK_MPI(MPI_Allgather(&value, 1, MPI_INT64_T, values.data(), 1, MPI_INT64_T, MPI_COMM_WORLD));
+  return values;
+}
+
 void Runtime::abort(int code) const {
   std::fflush(stdout);
   std::fflush(stderr);
@@ -85,6 +91,15 @@ int agree_on_exit(const Runtime& runtime, int local_code, const std::string& loc
     std::fflush(stderr);
   }
   return code;
+}
+
+int node_local_rank() {
+  MPI_Comm node = MPI_COMM_NULL;
+  CHECK_MPI(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node));
+  int local = 0;
+  MPI_Comm_rank(node, &local);
+  MPI_Comm_free(&node);
+  return local;
 }
 
 std::string mpi_library_version() {

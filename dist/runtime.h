@@ -10,6 +10,7 @@
 // Threading: construct and destroy on the main thread, once per process.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,9 @@ class Runtime {
   // Distinct host names of all ranks, in rank order of first appearance. Collective.
   std::vector<std::string> hostnames() const;
 
+  // Every rank's `value`, in rank order. Collective; for setup-time checks, before a Communicator exists.
+  std::vector<int64_t> all_gather(int64_t value) const;
+
   // Ends every rank of the job with `code`. Never returns. Use for failures after the ranks have started
   // to diverge (one rank may be inside a collective that the failed rank will never join).
   [[noreturn]] void abort(int code) const;
@@ -52,6 +56,9 @@ class Runtime {
 // This is how setup errors (a bad config, missing data, an existing results file) end the job with the
 // same exit code on every rank, without MPI_Abort and before any training starts.
 int agree_on_exit(const Runtime& runtime, int local_code, const std::string& local_message);
+
+// This process's rank among the ranks of its node (MPI_Comm_split_type(MPI_COMM_TYPE_SHARED)). Collective.
+int node_local_rank();
 
 // MPI's library version string, e.g. "Open MPI v4.1.4, ..." (first line only). Safe before MPI_Init.
 std::string mpi_library_version();

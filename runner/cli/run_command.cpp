@@ -112,7 +112,7 @@ int run(const RunOptions& options, int argc, char** argv) {
   train::TrainContext ctx;
   train::Placement placement;
   code = phase(runtime, [&] {
-    placement = train::place_rank(runtime, /*timeout_s=*/600);
+    placement = train::place_rank(runtime, experiment.dist.backend, experiment.dist.timeout_s);
     ctx.comm = placement.comm.get();
     ctx.device = placement.device;
     ctx.device_name = placement.device_name;

@@ -21,8 +21,10 @@ struct Placement {
   std::string device_name;  // "cpu" or the GPU's name, for results provenance
 };
 
-// Collective. Throws InputError when a node has more ranks than visible GPUs (the fix: one rank per GPU).
-Placement place_rank(const dist::Runtime& runtime, double timeout_s);
+// Collective. `backend` is [dist] backend: "auto" (NCCL when this build has it and a GPU is visible, else
+// MPI on the CPU), "nccl" (an InputError without a GPU or NCCL), or "mpi" (CPU, even where GPUs exist).
+// Throws InputError when a node has more ranks than visible GPUs (the fix: one rank per GPU).
+Placement place_rank(const dist::Runtime& runtime, const std::string& backend, double timeout_s);
 
 // Whether this build has the NCCL backend, and NCCL's version ("not built" otherwise).
 bool nccl_built();

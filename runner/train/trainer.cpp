@@ -10,14 +10,18 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstring>
+#include <functional>
+#include <optional>
 #include <cstdio>
 #include <ctime>
 
+#include "dist/gradient_reducer.h"
 #include "runner/base/error.h"
 #include "runner/models/registry.h"
 #include "runner/train/augment.h"
 #include "runner/train/evaluate.h"
-#include "runner/train/grad_sync.h"
+#include "runner/train/fault.h"
 #include "runner/train/progress.h"
 #include "runner/train/schedule.h"
 #include "runner/train/sharding.h"
@@ -93,7 +97,7 @@ class RunTrainer {
   RunTrainer(const config::Experiment& experiment, const config::RunSpec& run, const DeviceData& data,
              const TrainContext& ctx, results::Store* store)
       : experiment_(experiment), run_(run), data_(data), ctx_(ctx), comm_(*ctx.comm), store_(store),
-        progress_(comm_.rank() == 0) {}
+        progress_(comm_.rank() == 0), fault_(fault_from_env()) {}
 
   void run() {
     const int64_t input_size = resolve_input_size(experiment_, run_.model);
@@ -102,13 +106,22 @@ class RunTrainer {
     model_ = models::build_model(run_.model, data::kNumClasses);
     model_->to(ctx_.device);
     broadcast_model(*model_, comm_);
+    check_consistency();
 
     std::vector<at::Tensor> params;
     for (auto& p : model_->parameters()) {
       if (p.requires_grad()) params.push_back(p);
     }
-    GradientSync sync(params);
     const auto& t = run_.train;
+    // At world size 1 on the MPI backend there is nothing to sum, so no reducer: its copies would be pure
+    // overhead. On NCCL it always runs, so a one-GPU run still exercises the whole path.
+    std::unique_ptr<dist::GradientReducer> reducer;
+    if (comm_.size() > 1 || comm_.backend() == "nccl") {
+      dist::ReducerOptions options;
+      options.bucket_cap_mb = experiment_.dist.bucket_cap_mb;
+      options.grad_dtype = experiment_.dist.grad_dtype == "bf16" ? at::kBFloat16 : at::kFloat;
+      reducer = std::make_unique<dist::GradientReducer>(params, comm_, options);
+    }
     torch::optim::SGD optimizer(params,
                                 torch::optim::SGDOptions(t.lr).momentum(t.momentum).weight_decay(t.weight_decay));
     const Schedule schedule = parse_schedule(t.schedule);
@@ -148,8 +161,10 @@ class RunTrainer {
         // the mean loss over the global batch, however it splits across ranks.
         const at::Tensor local_sum = torch::nn::functional::cross_entropy(
             logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
+        maybe_inject(fault_, comm_.rank(), ++process_steps_);
+        if (reducer) reducer->prepare_step();
         (local_sum / static_cast<double>(global_count)).backward();
-        sync.all_reduce_sum(comm_);
+        if (reducer) reducer->finalize();
         optimizer.step();
 
         {
@@ -186,7 +201,15 @@ class RunTrainer {
                            " in epoch " + std::to_string(epoch) + "; lower train.lr (now " +
                            std::to_string(t.lr) + ")");
       }
-      progress_.end_epoch(format_epoch_line(run_.id, epoch, t.epochs, row));
+      std::string line = format_epoch_line(run_.id, epoch, t.epochs, row);
+      if (reducer) {
+        const dist::ReducerStats comm = reducer->take_stats();
+        char extra[96];
+        std::snprintf(extra, sizeof extra, "  comm %.2f s exposed, %.1f MB", comm.exposed_comm_seconds,
+                      static_cast<double>(comm.bytes) / 1e6);
+        line += extra;
+      }
+      progress_.end_epoch(line);
     }
     if (store_ != nullptr) store_->finish_run(run_.id, results::RunStatus::kCompleted, utc_now());
   }
@@ -204,6 +227,37 @@ class RunTrainer {
   }
 
  private:
+  // Every rank must train the same model with the same configuration. Compares, against rank 0, the
+  // parameter count, a checksum of all parameters and buffers, and a hash of the run's resolved config.
+  void check_consistency() {
+    torch::NoGradGuard no_grad;
+    int64_t count = 0;
+    double sum = 0;
+    for (const auto& p : model_->parameters()) {
+      count += p.numel();
+      sum += p.to(at::kDouble).sum().item<double>();
+    }
+    for (const auto& b : model_->buffers()) sum += b.to(at::kDouble).sum().item<double>();
+    int64_t checksum = 0;
+    std::memcpy(&checksum, &sum, sizeof checksum);
+    const uint64_t config_hash = std::hash<std::string>{}(run_.resolved_toml);
+    const struct {
+      const char* what;
+      std::vector<int64_t> values;
+    } checks[] = {{"parameter count", comm_.all_gather(count)},
+                  {"model checksum", comm_.all_gather(checksum)},
+                  {"resolved config", comm_.all_gather(static_cast<int64_t>(config_hash))}};
+    for (const auto& check : checks) {
+      for (std::size_t r = 1; r < check.values.size(); ++r) {
+        if (check.values[r] != check.values[0]) {
+          throw RuntimeError("rank " + std::to_string(r) + " disagrees with rank 0 on the " + check.what +
+                             " of run " + run_.id + "; every rank must run the same ftbench build on the same "
+                             "experiment file");
+        }
+      }
+    }
+  }
+
   bool frozen_batchnorm() const { return run_.train.batchnorm == "frozen"; }
 
   // Training mode, except that with batchnorm = "frozen" every BatchNorm layer normalises with its running
@@ -256,6 +310,8 @@ class RunTrainer {
   dist::Communicator& comm_;
   results::Store* store_;
   Progress progress_;
+  std::optional<Fault> fault_;
+  int64_t process_steps_ = 0;
   models::ClassifierPtr model_;
 };
 

@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import textwrap
 
 import h5py
@@ -61,11 +62,15 @@ class Case:
             f.write(text)
         return path
 
-    def run(self, args, ranks=None, expect=0, timeout=300):
+    def run(self, args, ranks=None, expect=0, timeout=300, env=None):
         cmd = [self.ftbench] + args
         if ranks is not None:
-            cmd = [self.mpiexec, "-n", str(ranks)] + MPI_FLAGS + cmd
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=self.dir)
+            cmd = [self.mpiexec, "-n", str(ranks)] + MPI_FLAGS
+            for key in env or {}:
+                cmd += ["-x", key]  # export to every rank
+            cmd += [self.ftbench] + args
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=self.dir,
+                              env={**os.environ, **(env or {})})
         if expect is not None and proc.returncode != expect:
             raise AssertionError(
                 f"{' '.join(cmd)}: exit {proc.returncode}, expected {expect}\n"
@@ -232,6 +237,51 @@ def case_world_size_invariance(c):
             assert rel <= 1e-4, (ranks, key, curves[ranks][key], curves[1][key])
         np.testing.assert_array_equal(curves[ranks]["test_acc"], curves[1]["test_acc"])
     print(f"world-size invariance: worst relative loss difference {worst:.2e}")
+
+
+def run_with_fault(c, name, fault, timeout_s=10):
+    """Runs 2 ranks with FTBENCH_FAULT; returns (proc, seconds). The job must end non-zero within the
+    collective timeout + 30 s and leave no ftbench process behind."""
+    config = c.write(f"{name}.toml", experiment(name, c.data, **{"experiment.seeds": "[0]"}))
+    start = time.monotonic()
+    proc = c.run(["run", config, "--set", f"dist.timeout_s={timeout_s}"], ranks=2, expect=None,
+                 timeout=timeout_s + 60, env={"FTBENCH_FAULT": fault})
+    seconds = time.monotonic() - start
+    assert proc.returncode != 0, proc
+    assert seconds < timeout_s + 30, seconds
+    time.sleep(1)
+    left = subprocess.run(["pgrep", "-f", config], capture_output=True, text=True).stdout.split()
+    assert not left, f"processes left behind: {left}"
+    return proc, seconds
+
+
+def case_watchdog_hang(c):
+    # Rank 1 hangs at its 3rd step; rank 0 waits in the gradient all-reduce, times out, and ends the job.
+    proc, seconds = run_with_fault(c, "hang", "rank:1,step:3,kind:hang", timeout_s=10)
+    assert "timed out after 10 s" in proc.stderr and "all_reduce" in proc.stderr, proc.stderr
+    print(f"hung rank detected; job ended in {seconds:.1f} s")
+
+
+def case_fault_throw(c):
+    proc, _ = run_with_fault(c, "throw", "rank:1,step:2,kind:throw")
+    assert proc.returncode == 1, proc.returncode
+    assert "[rank 1@" in proc.stderr and "injected fault on rank 1" in proc.stderr, proc.stderr
+
+
+def case_fault_kill(c):
+    # A rank that dies without a word: mpirun notices and ends the job.
+    run_with_fault(c, "kill", "rank:1,step:2,kind:kill")
+
+
+def case_ranks_must_agree_on_config(c):
+    # Two ranks launched with different overrides (MPMD): the start-of-run check names the rank that
+    # differs, and the job ends before training.
+    config = c.write("agree.toml", experiment("agree", c.data, **{"experiment.seeds": "[0]"}))
+    cmd = [c.mpiexec] + MPI_FLAGS + ["-n", "1", c.ftbench, "run", config, ":",
+                                     "-n", "1", c.ftbench, "run", config, "--set", "train.lr=0.03"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=c.dir)
+    assert proc.returncode == 1, (proc.returncode, proc.stderr)
+    assert "rank 1 disagrees with rank 0 on the resolved config" in proc.stderr, proc.stderr
 
 
 def case_version(c):
