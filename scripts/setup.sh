@@ -51,6 +51,6 @@ if [ ! -f "$FTBENCH_BUILD/CMakeCache.txt" ] || [ "$preset" != release ]; then
 fi
 log "building"
 start=$SECONDS
-cmake --build --preset "$preset" -- -j"$(nproc)" 2>&1 | grep -E 'error|warning:|FAILED' || true
+cmake --build --preset "$preset" -- -j"$(nproc)" 2>&1 | grep -E 'error:|warning:|FAILED:' || true
 [ "${PIPESTATUS[0]}" = 0 ] || die "build failed: rerun 'cmake --build --preset $preset' to see the errors"
 log "built $FTBENCH_BUILD/ftbench in $((SECONDS - start)) s"
