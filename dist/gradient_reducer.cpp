@@ -63,6 +63,7 @@ GradientReducer::GradientReducer(std::vector<at::Tensor> params, Communicator& c
                            static_cast<int64_t>(options_.bucket_cap_mb * kMiB));
 
   bucket_of_.resize(params_.size());
+  offset_of_.resize(params_.size());
   ready_.assign(params_.size(), false);
   for (std::size_t b = 0; b < layout_.size(); ++b) {
     auto bucket = std::make_unique<Bucket>();
@@ -70,6 +71,7 @@ GradientReducer::GradientReducer(std::vector<at::Tensor> params, Communicator& c
     int64_t numel = 0;
     for (const std::size_t i : layout_[b]) {
       bucket_of_[i] = b;
+      offset_of_[i] = numel;
       numel += params_[i].numel();
     }
     bucket->buffer = at::zeros({numel}, params_[layout_[b].front()].options().dtype(options_.grad_dtype));
@@ -78,6 +80,21 @@ GradientReducer::GradientReducer(std::vector<at::Tensor> params, Communicator& c
   for (std::size_t i = 0; i < params_.size(); ++i) {
     torch::autograd::impl::set_post_acc_grad_hooks(params_[i], std::make_unique<ReadyHook>(this, i));
   }
+  // Gradients as views into the buckets (see the header): autograd then accumulates in place into them.
+  for (auto& bucket : buckets_) {
+    int64_t offset = 0;
+    for (const std::size_t i : bucket->params) {
+      at::Tensor& p = params_[i];
+      if (bucket->buffer.scalar_type() == p.scalar_type()) {
+        p.mutable_grad() = bucket->buffer.narrow(0, offset, p.numel()).view(p.sizes());
+      }
+      offset += p.numel();
+    }
+  }
+}
+
+bool GradientReducer::is_view(const at::Tensor& grad, const at::Tensor& slot) {
+  return grad.defined() && grad.data_ptr() == slot.data_ptr() && grad.numel() == slot.numel();
 }
 
 GradientReducer::~GradientReducer() {
@@ -89,6 +106,12 @@ void GradientReducer::prepare_step() {
   for (auto& bucket : buckets_) {
     bucket->pending = bucket->params.size();
     bucket->work.reset();
+    bucket->buffer.zero_();
+  }
+  // A .grad that is not (or no longer) a bucket view is zeroed on its own.
+  for (std::size_t i = 0; i < params_.size(); ++i) {
+    at::Tensor& p = params_[i];
+    if (p.grad().defined() && !is_view(p.grad(), slot(i))) p.mutable_grad().zero_();
   }
   next_launch_ = 0;
   active_ = true;
@@ -116,16 +139,15 @@ void GradientReducer::launch_in_order() {
 }
 
 void GradientReducer::launch(Bucket& bucket) {
-  int64_t offset = 0;
   for (const std::size_t i : bucket.params) {
     const at::Tensor& p = params_[i];
-    at::Tensor slot = bucket.buffer.narrow(0, offset, p.numel());
+    at::Tensor s = slot(i);
+    if (is_view(p.grad(), s)) continue;  // autograd accumulated in place (or nothing: still zero)
     if (p.grad().defined()) {
-      slot.copy_(p.grad().reshape({-1}));
+      s.copy_(p.grad().reshape({-1}));
     } else {
-      slot.zero_();  // no gradient this step (an unused branch): contributes zero
+      s.zero_();  // no gradient this step (an unused branch): contributes zero
     }
-    offset += p.numel();
   }
   stats_.bytes += bucket.buffer.numel() * bucket.buffer.element_size();
   bucket.work = comm_.all_reduce_async(bucket.buffer, ReduceOp::kSum);
@@ -141,21 +163,22 @@ void GradientReducer::finalize() {
   for (auto& bucket : buckets_) bucket->work->wait();
   stats_.exposed_comm_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
-  for (auto& bucket : buckets_) {
-    int64_t offset = 0;
-    for (const std::size_t i : bucket->params) {
-      at::Tensor& p = params_[i];
-      const at::Tensor slot = bucket->buffer.narrow(0, offset, p.numel()).view(p.sizes());
-      if (p.grad().defined()) {
-        p.mutable_grad().copy_(slot);  // copy_ converts bfloat16 back to the parameter's dtype
-      } else {
-        p.mutable_grad() = slot.to(p.scalar_type()).clone();
-      }
-      offset += p.numel();
+  for (std::size_t i = 0; i < params_.size(); ++i) {
+    at::Tensor& p = params_[i];
+    const at::Tensor s = slot(i);
+    if (is_view(p.grad(), s)) continue;  // the sum is already in .grad
+    if (p.grad().defined()) {
+      p.mutable_grad().copy_(s.view(p.sizes()));  // copy_ converts bfloat16 back to the parameter's dtype
+    } else {
+      p.mutable_grad() = s.view(p.sizes()).to(p.scalar_type()).clone();
     }
   }
   ++stats_.steps;
   active_ = false;
+}
+
+at::Tensor GradientReducer::slot(std::size_t param_index) const {
+  return buckets_[bucket_of_[param_index]]->buffer.narrow(0, offset_of_[param_index], params_[param_index].numel());
 }
 
 std::size_t GradientReducer::bucket_count() const { return buckets_.size(); }

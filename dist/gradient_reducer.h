@@ -13,7 +13,12 @@
 //   unused auxiliary head, counts as zero), waits for every bucket, and writes the summed gradient back into
 //   each parameter's .grad.
 // - Frozen parameters (requires_grad == false) are not given to the reducer and take no part.
-// - grad_dtype bf16: buckets travel as bfloat16 (half the bytes) and are added back into float32 .grad.
+// - Gradients as bucket views: with grad_dtype fp32 (and parameters of that dtype) each parameter's .grad IS
+//   a view into its bucket, so autograd accumulates straight into the buffer that is all-reduced and the
+//   sum lands in .grad without a copy either way. prepare_step() zeroes the buckets; callers must not reset
+//   .grad themselves: LibTorch's Optimizer::zero_grad() would drop the views (set_to_none) or fail on them
+//   (detach_). A .grad replaced by someone else still works, through copies.
+// - grad_dtype bf16: buckets travel as bfloat16 (half the bytes) and are copied back into float32 .grad.
 // - Overlap: on NCCL, launched buckets run on the communication stream while autograd computes earlier
 //   layers. On MPI, buckets are launched with MPI_Iallreduce from the hooks and progressed by MPI_Test at
 //   each later hook; how much really overlaps depends on the MPI library's progress engine (Open MPI
@@ -61,7 +66,8 @@ class GradientReducer {
   GradientReducer(const GradientReducer&) = delete;
   GradientReducer& operator=(const GradientReducer&) = delete;
 
-  // Call before each backward: clears the ready marks of the previous step.
+  // Call before each backward, instead of zeroing gradients: clears the ready marks and sets every .grad to
+  // zero (the bucket views are kept).
   void prepare_step();
   // Call after backward: every .grad then holds the sum over ranks.
   void finalize();
@@ -77,6 +83,8 @@ class GradientReducer {
   struct Bucket;
   void launch_in_order();
   void launch(Bucket& bucket);
+  at::Tensor slot(std::size_t param_index) const;  // the parameter's flat slice of its bucket
+  static bool is_view(const at::Tensor& grad, const at::Tensor& slot);
 
   std::vector<at::Tensor> params_;
   Communicator& comm_;
@@ -84,6 +92,7 @@ class GradientReducer {
   std::vector<std::vector<std::size_t>> layout_;
   std::vector<std::unique_ptr<Bucket>> buckets_;
   std::vector<std::size_t> bucket_of_;  // param index -> bucket index
+  std::vector<int64_t> offset_of_;      // param index -> element offset in its bucket
   std::vector<bool> ready_;
   std::size_t next_launch_ = 0;
   bool active_ = false;

@@ -153,7 +153,7 @@ class RunTrainer {
         for (auto& group : optimizer.param_groups()) {
           static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr_at(schedule, t.lr, step, total_steps));
         }
-        optimizer.zero_grad();
+        if (!reducer) optimizer.zero_grad();  // the reducer zeroes its bucket views in prepare_step()
         const at::Tensor x = prepare_batch(data_.train_images, indices, spec);
         const at::Tensor y = data_.train_labels.index_select(0, indices.to(ctx_.device));
         const at::Tensor logits = model_->forward(x);
