@@ -14,6 +14,7 @@ APT_PACKAGES=(
   libhdf5-dev hdf5-tools                                     # results files (h5dump, h5clear for users)
   libtomlplusplus-dev libcli11-dev nlohmann-json3-dev        # config, CLI, JSON report
   libgtest-dev libarchive-dev zlib1g-dev                     # tests; reading cifar-10-binary.tar.gz
+  clang-14 libclang-rt-14-dev                                # libFuzzer targets of the weight parsers (scripts/fuzz.sh)
   python3-venv
 )
 

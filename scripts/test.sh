@@ -5,6 +5,11 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 start=$SECONDS
 "$FTBENCH_ROOT/scripts/setup.sh"
+# The full suite also fuzzes the weight-file parsers for a bounded time, ~5 min in all with the clang
+# build (FTBENCH_FUZZ_SECONDS=0 skips it). Before CTest, so that CTest's summary closes the output.
+if [ $# -eq 0 ] && [ "${FTBENCH_FUZZ_SECONDS:-45}" != 0 ]; then
+  "$FTBENCH_ROOT/scripts/fuzz.sh" "${FTBENCH_FUZZ_SECONDS:-45}"
+fi
 cd "$FTBENCH_BUILD"
 log "running tests"
 ctest --output-on-failure --timeout 600 -j"$(nproc)" "$@"

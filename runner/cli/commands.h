@@ -20,6 +20,7 @@ struct Command {
 Command add_run_command(CLI::App& app);
 Command add_report_command(CLI::App& app);
 Command add_data_command(CLI::App& app);
+Command add_weights_command(CLI::App& app);  // weights check | convert
 
 // The version block printed by `ftbench --version`.
 std::string version_text();

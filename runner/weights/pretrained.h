@@ -1,0 +1,43 @@
+// The entry point for the trainer and the CLI: from the config's `weights` value to a loaded model.
+//
+//   weights = "torchvision"  the registry's file name (e.g. resnet18-f37072fd.pth) in torchvision's cache or
+//                            `[weights] dir` (lookup.h)
+//   weights = "<path>"       a .pth / .pt / .safetensors file
+//   weights = "none"         the caller's business: random initialisation, nothing to load
+//
+// The file's sha256 is always computed (record it with the run). For torchvision's own file names it must
+// start with the hash prefix the name carries.
+#pragma once
+
+#include <torch/nn/module.h>
+
+#include <filesystem>
+#include <string>
+
+#include "runner/models/registry.h"
+#include "runner/weights/load.h"
+
+namespace ftbench::weights {
+
+struct PretrainedWeights {
+  std::filesystem::path path;  // the file that was loaded
+  std::string sha256;          // of the whole file, lowercase hex
+  std::string format;          // "torch.save zip", "torch.save legacy" or "safetensors"
+  LoadReport report;
+};
+
+// The file `weights` ("torchvision" or a path) stands for. Throws InputError when there is none (see
+// find_torchvision_file for the message). Cheap: use it to validate a config before training starts.
+std::filesystem::path resolve_weights(const std::string& weights, const models::ModelEntry& model,
+                                      const std::string& extra_dir);
+
+// True when `path` is named like one of the registry's torchvision files, whose hash prefix is checked.
+bool is_torchvision_file_name(const std::filesystem::path& path);
+
+// resolve_weights, sha256 (+ the hash-prefix check), read_state_dict, load_state_dict(model.head, strict).
+// Throws InputError for anything the user can fix: missing file, corrupt file, refused pickle, weights
+// that do not fit (strict).
+PretrainedWeights load_pretrained(torch::nn::Module& model, const models::ModelEntry& entry,
+                                  const std::string& weights, const std::string& extra_dir, bool strict = true);
+
+}  // namespace ftbench::weights
