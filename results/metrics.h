@@ -28,7 +28,9 @@ struct RunInfo {
   std::string run_id;  // "<model>-<strategy>-s<seed>"
   std::string model;
   std::string strategy;
-  std::string weights;
+  std::string weights;         // as configured: "none", "torchvision" or a path
+  std::string weights_file;    // the file loaded, "" for "none"
+  std::string weights_sha256;  // its sha256 (lowercase hex), "" for "none"
   int64_t seed = 0;
   int64_t world_size = 1;
   std::string backend;  // "mpi" | "nccl"

@@ -23,6 +23,7 @@
 #include "runner/models/registry.h"
 #include "runner/train/placement.h"
 #include "runner/train/trainer.h"
+#include "runner/weights/pretrained.h"
 
 namespace ftbench::cli {
 namespace {
@@ -82,7 +83,13 @@ int run(const RunOptions& options, int argc, char** argv) {
     experiment = config::parse_experiment(options.experiment, parse);
     if (!options.output.empty()) experiment.output = options.output;
     config::validate_for_world(experiment, runtime.size());
-    for (const auto& r : experiment.runs) train::resolve_input_size(experiment, r.model);
+    for (const auto& r : experiment.runs) {
+      train::resolve_input_size(experiment, r.model);
+      // Rank 0 loads the weights; a missing file is refused here, before any training starts.
+      if (r.weights != "none" && runtime.rank() == 0) {
+        weights::resolve_weights(r.weights, models::find_model(r.model), experiment.weights_dir);
+      }
+    }
   });
   if (code != 0) return code;
 

@@ -76,6 +76,7 @@ Experiment parse_experiment_text(const std::string& text, const std::string& pat
   detail::read_data(top, experiment.data);
   read_top_level_train(top, experiment.train);
   detail::read_dist(top, experiment.dist);
+  detail::read_weights_table(top, experiment.weights_dir);
   const std::optional<detail::Matrix> matrix = detail::read_runs(top, options, experiment);
 
   experiment.resolved_toml = detail::emit_experiment(experiment, matrix);

@@ -59,7 +59,8 @@ struct RunSpec {
   std::string name;      // [[runs]] name, "" when not given
   std::string model;     // e.g. "resnet18"
   std::string strategy;  // "full"
-  std::string weights;   // "none"
+  std::string weights;   // "none" (random init) | "torchvision" (the model's torchvision file) | a file path
+  bool strict_weights = true;  // false: load the tensors that match, record the rest
   int64_t seed = 0;
   TrainConfig train;     // [train] with this run's [runs.train] overrides applied
   std::string resolved_toml;  // the complete, resolved configuration of this run, as TOML text
@@ -75,6 +76,7 @@ struct Experiment {
   DataConfig data;
   TrainConfig train;
   DistConfig dist;
+  std::string weights_dir;    // [weights] dir: one more place to look for torchvision-named files
   std::vector<RunSpec> runs;  // the matrix expanded (models x strategies x seeds), or the explicit [[runs]]
   std::string resolved_toml;  // the whole resolved experiment (all keys, defaults filled in), as TOML text
 };

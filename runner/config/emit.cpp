@@ -43,25 +43,30 @@ std::string train_keys(const TrainConfig& t, const TrainConfig* base = nullptr) 
   return out;
 }
 
-std::string dist_table(const DistConfig& d) {
-  return "\n[dist]\n" + line("backend", toml_string(d.backend)) + line("bucket_cap_mb", toml_float(d.bucket_cap_mb)) +
+std::string weights_and_dist_tables(const Experiment& e) {
+  const DistConfig& d = e.dist;
+  // [weights] dir has no "empty" spelling (the key holds a non-empty path), so it is written only when set.
+  const std::string weights = e.weights_dir.empty() ? "" : "\n[weights]\n" + line("dir", toml_string(e.weights_dir));
+  return weights + "\n[dist]\n" + line("backend", toml_string(d.backend)) + line("bucket_cap_mb", toml_float(d.bucket_cap_mb)) +
          line("grad_dtype", toml_string(d.grad_dtype)) + line("timeout_s", toml_float(d.timeout_s));
 }
 
 std::string run_table(const RunSpec& run) {
   return "\n[[runs]]\n" + (run.name.empty() ? std::string() : line("name", toml_string(run.name))) +
          line("model", toml_string(run.model)) + line("strategy", toml_string(run.strategy)) +
-         line("weights", toml_string(run.weights)) + line("seed", std::to_string(run.seed));
+         line("weights", toml_string(run.weights)) + line("strict_weights", toml_bool(run.strict_weights)) +
+         line("seed", std::to_string(run.seed));
 }
 
 }  // namespace
 
 std::string emit_experiment(const Experiment& experiment, const std::optional<Matrix>& matrix) {
   std::string out =
-      experiment_and_data(experiment) + "\n[train]\n" + train_keys(experiment.train) + dist_table(experiment.dist);
+      experiment_and_data(experiment) + "\n[train]\n" + train_keys(experiment.train) + weights_and_dist_tables(experiment);
   if (matrix) {
     return out + "\n[matrix]\n" + line("models", strings(matrix->models)) +
-           line("strategies", strings(matrix->strategies)) + line("weights", toml_string(matrix->weights));
+           line("strategies", strings(matrix->strategies)) + line("weights", toml_string(matrix->weights)) +
+           line("strict_weights", toml_bool(matrix->strict_weights));
   }
   for (const RunSpec& run : experiment.runs) {
     out += run_table(run);
@@ -72,7 +77,7 @@ std::string emit_experiment(const Experiment& experiment, const std::optional<Ma
 }
 
 std::string emit_run(const Experiment& experiment, const RunSpec& run) {
-  return experiment_and_data(experiment) + "\n[train]\n" + train_keys(run.train) + dist_table(experiment.dist) +
+  return experiment_and_data(experiment) + "\n[train]\n" + train_keys(run.train) + weights_and_dist_tables(experiment) +
          run_table(run);
 }
 

@@ -64,6 +64,20 @@ std::vector<std::string> read_names(const TableReader& table, const std::string&
   return names;
 }
 
+// `weights`: "none", "torchvision", or a path (any other non-empty string; whether the file exists and
+// fits is checked once the launch knows the model registry and the rank that reads it).
+void read_weights(const TableReader& table, std::string& weights, bool& strict) {
+  if (table.get("weights") != nullptr) {
+    const toml::node& node = *table.get("weights");
+    if (!node.is_string() || node.value<std::string>()->empty()) {
+      table.fail_type("weights", node, "\"none\", \"torchvision\" or the path of a weights file",
+                      "weights = \"torchvision\"");
+    }
+    weights = *node.value<std::string>();
+  }
+  table.read("strict_weights", strict);
+}
+
 Matrix read_matrix(const TableReader& matrix, const ParseOptions& options) {
   matrix.reject_unknown_keys(kMatrixKeys, homes_except("matrix"));
   Matrix out;
@@ -80,7 +94,7 @@ Matrix read_matrix(const TableReader& matrix, const ParseOptions& options) {
           }
         });
   }
-  matrix.read_choice("weights", out.weights, kWeights);
+  read_weights(matrix, out.weights, out.strict_weights);
   return out;
 }
 
@@ -94,6 +108,7 @@ void expand_matrix(const Matrix& matrix, const TableReader& table, Experiment& e
         run.model = matrix.models[m];
         run.strategy = strategy;
         run.weights = matrix.weights;
+        run.strict_weights = matrix.strict_weights;
         run.seed = seed;
         run.id = make_run_id(run.model, run.strategy, run.seed);
         run.train = experiment.train;
@@ -124,7 +139,7 @@ void read_run(const TableReader& table, const ParseOptions& options, RunIds& ids
   run.strategy = "full";
   table.read_choice("strategy", run.strategy, kStrategies);
   run.weights = "none";
-  table.read_choice("weights", run.weights, kWeights);
+  read_weights(table, run.weights, run.strict_weights);
   run.train = experiment.train;
   if (const toml::table* train = table.table("train")) {
     const TableReader overrides(*train, table.name() + ".train", "[runs.train]", table.file());

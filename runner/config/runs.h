@@ -16,6 +16,7 @@ struct Matrix {
   std::vector<std::string> models;
   std::vector<std::string> strategies{"full"};
   std::string weights = "none";
+  bool strict_weights = true;
 };
 
 // Fills experiment.runs (in matrix order: models, then strategies, then seeds) from the top-level table

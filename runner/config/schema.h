@@ -8,15 +8,17 @@
 
 namespace ftbench::config::detail {
 
-inline const std::vector<std::string> kTopLevelKeys{"experiment", "data", "train", "dist", "matrix", "runs"};
+inline const std::vector<std::string> kTopLevelKeys{"experiment", "data", "train", "dist", "weights", "matrix", "runs"};
 inline const std::vector<std::string> kExperimentKeys{"name", "output", "seeds", "deterministic"};
 inline const std::vector<std::string> kDataKeys{"dataset", "path", "train_size", "test_size", "input_size", "augment"};
 inline const std::vector<std::string> kTrainKeys{"epochs",   "batch_size",   "optimizer", "lr",
                                                  "momentum", "weight_decay", "schedule",  "threads",
                                                  "batchnorm"};
 inline const std::vector<std::string> kDistKeys{"backend", "bucket_cap_mb", "grad_dtype", "timeout_s"};
-inline const std::vector<std::string> kMatrixKeys{"models", "strategies", "weights"};
-inline const std::vector<std::string> kRunKeys{"name", "model", "strategy", "weights", "seed", "train"};
+inline const std::vector<std::string> kMatrixKeys{"models", "strategies", "weights", "strict_weights"};
+inline const std::vector<std::string> kRunKeys{"name",           "model", "strategy", "weights",
+                                               "strict_weights", "seed",  "train"};
+inline const std::vector<std::string> kWeightsKeys{"dir"};
 
 // Spellings from other tools that are too far from ours for an edit-distance suggestion, each with the
 // key it most likely means. Used only when that key is valid in the table at hand.
@@ -34,7 +36,8 @@ inline const std::vector<std::string> kDatasets{"cifar10", "synthetic"};
 inline const std::vector<std::string> kOptimizers{"sgd"};
 inline const std::vector<std::string> kSchedules{"constant", "cosine"};
 inline const std::vector<std::string> kStrategies{"full"};
-inline const std::vector<std::string> kWeights{"none"};
+// `weights` keywords; any other non-empty string is a path to a weights file.
+inline const std::vector<std::string> kWeightKeywords{"none", "torchvision"};
 inline const std::vector<std::string> kBatchNorm{"train", "frozen"};
 inline const std::vector<std::string> kBackends{"auto", "nccl", "mpi"};
 inline const std::vector<std::string> kGradDtypes{"fp32", "bf16"};

@@ -80,6 +80,7 @@ std::vector<KeyHome> homes_except(const std::string& table) {
                                  {"data", "[data]", &kDataKeys},
                                  {"train", "[train]", &kTrainKeys},
                                  {"dist", "[dist]", &kDistKeys},
+                                 {"weights", "[weights]", &kWeightsKeys},
                                  {"matrix", "[matrix]", &kMatrixKeys}};
   std::vector<KeyHome> others;
   for (const auto& home : all) {
@@ -134,6 +135,14 @@ void read_train(const TableReader& table, TrainConfig& out) {
   table.read_choice("schedule", out.schedule, kSchedules);
   table.read("threads", out.threads, IntRange{0, 1024});
   table.read_choice("batchnorm", out.batchnorm, kBatchNorm);
+}
+
+void read_weights_table(const TableReader& root, std::string& dir) {
+  const toml::table* table = root.table("weights");
+  if (table == nullptr) return;
+  const TableReader weights(*table, "weights", "[weights]", root.file());
+  weights.reject_unknown_keys(kWeightsKeys, homes_except("weights"));
+  weights.read("dir", dir);
 }
 
 void read_dist(const TableReader& root, DistConfig& out) {

@@ -20,6 +20,9 @@ void read_data(const TableReader& root, DataConfig& out);
 // Reads the train keys of `table` over `out`: [train] over the defaults, or [runs.train] over [train].
 void read_train(const TableReader& table, TrainConfig& out);
 
+// Reads [weights] (its `dir`) when present.
+void read_weights_table(const TableReader& root, std::string& dir);
+
 // Reads [dist] when present.
 void read_dist(const TableReader& root, DistConfig& out);
 

@@ -19,6 +19,7 @@
 #include "dist/gradient_reducer.h"
 #include "runner/base/error.h"
 #include "runner/models/registry.h"
+#include "runner/weights/pretrained.h"
 #include "runner/train/augment.h"
 #include "runner/train/evaluate.h"
 #include "runner/train/fault.h"
@@ -104,6 +105,17 @@ class RunTrainer {
     torch::manual_seed(static_cast<uint64_t>(run_.seed));
     at::set_num_threads(run_.train.threads > 0 ? static_cast<int>(run_.train.threads) : ctx_.threads);
     model_ = models::build_model(run_.model, data::kNumClasses);
+    // Rank 0 reads the pretrained weights (the head stays freshly initialised for 10 classes); the
+    // broadcast below gives every rank the same model.
+    if (run_.weights != "none" && comm_.rank() == 0) {
+      const weights::PretrainedWeights loaded =
+          weights::load_pretrained(*model_, models::find_model(run_.model), run_.weights, experiment_.weights_dir,
+                                   run_.strict_weights);
+      weights_file_ = loaded.path.string();
+      weights_sha256_ = loaded.sha256;
+      progress_.message("# " + run_.id + ": weights " + weights_file_ + " (" + loaded.format + ", sha256 " +
+                        weights_sha256_.substr(0, 12) + "...): " + loaded.report.summary());
+    }
     model_->to(ctx_.device);
     broadcast_model(*model_, comm_);
     check_consistency();
@@ -286,6 +298,8 @@ class RunTrainer {
     info.model = run_.model;
     info.strategy = run_.strategy;
     info.weights = run_.weights;
+    info.weights_file = weights_file_;
+    info.weights_sha256 = weights_sha256_;
     info.seed = run_.seed;
     info.world_size = comm_.size();
     info.backend = comm_.backend();
@@ -311,6 +325,7 @@ class RunTrainer {
   results::Store* store_;
   Progress progress_;
   std::optional<Fault> fault_;
+  std::string weights_file_, weights_sha256_;
   int64_t process_steps_ = 0;
   models::ClassifierPtr model_;
 };

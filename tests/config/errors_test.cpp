@@ -52,7 +52,7 @@ TEST(ConfigErrors, UnknownTableSuggestsClosest) {
 
 TEST(ConfigErrors, UnknownTableWithoutMatchListsTables) {
   EXPECT_ERROR(error_of(kMinimal + "[zzzz]\nbackend = \"mpi\"\n"), "exp.toml:5:2", "unknown table [zzzz]",
-               "valid tables are experiment, data, train, dist, matrix and runs");
+               "valid tables are experiment, data, train, dist, weights, matrix and runs");
 }
 
 TEST(ConfigErrors, UnknownSubTable) {
@@ -221,8 +221,8 @@ TEST(ConfigErrors, MatrixValues) {
                "matrix.models must be an array of strings, got string \"vgg16\"", "e.g. models = [\"resnet18\"]");
   EXPECT_ERROR(error_of(head + "models = [\"vgg16\"]\nstrategies = [\"linear_probe\"]\n"), "exp.toml:5:15",
                "matrix.strategies[0] must be \"full\", got \"linear_probe\"", "use \"full\"");
-  EXPECT_ERROR(error_of(head + "models = [\"vgg16\"]\nweights = \"torchvision\"\n"), "exp.toml:5:11",
-               "matrix.weights must be \"none\", got \"torchvision\"", "use \"none\"");
+  EXPECT_ERROR(error_of(head + "models = [\"vgg16\"]\nweights = true\n"), "exp.toml:5:11",
+               "matrix.weights must be \"none\", \"torchvision\" or the path of a weights file, got boolean");
 }
 
 TEST(ConfigErrors, BothMatrixAndRuns) {

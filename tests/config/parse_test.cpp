@@ -232,3 +232,43 @@ TEST(ValidateForWorld, AcceptsBatchAtLeastWorldSize) {
 
 }  // namespace
 }  // namespace ftbench::config::testing
+
+namespace ftbench::config::testing {
+namespace {
+
+TEST(ParseExperiment, WeightsKeywordsPathsStrictnessAndDir) {
+  const Experiment e = parse_experiment_text(R"([experiment]
+name = "w"
+[weights]
+dir = "/scratch/weights"
+[[runs]]
+model = "resnet18"
+weights = "torchvision"
+[[runs]]
+model = "vgg16"
+weights = "ckpt/vgg16-finetuned.pth"
+strict_weights = false
+)",
+                                             "exp.toml", options_with_models());
+  ASSERT_EQ(e.runs.size(), 2u);
+  EXPECT_EQ(e.weights_dir, "/scratch/weights");
+  EXPECT_EQ(e.runs[0].weights, "torchvision");
+  EXPECT_TRUE(e.runs[0].strict_weights);
+  EXPECT_EQ(e.runs[1].weights, "ckpt/vgg16-finetuned.pth");
+  EXPECT_FALSE(e.runs[1].strict_weights);
+  const Experiment again = parse_experiment_text(e.resolved_toml, "resolved.toml", options_with_models());
+  EXPECT_EQ(again.weights_dir, "/scratch/weights");
+  EXPECT_FALSE(again.runs[1].strict_weights);
+  EXPECT_EQ(again.runs[1].weights, "ckpt/vgg16-finetuned.pth");
+}
+
+TEST(ParseExperiment, WeightsMustBeANonEmptyString) {
+  EXPECT_ERROR(error_of(kMinimal + "weights = 3\n"), "exp.toml:5:11", "matrix.weights", "torchvision");
+  EXPECT_ERROR(error_of(kMinimal + "weights = \"\"\n"), "exp.toml:5:11", "matrix.weights");
+  EXPECT_ERROR(error_of(kMinimal + "strict_weights = \"no\"\n"), "exp.toml:5:18", "matrix.strict_weights");
+  EXPECT_ERROR(error_of(kMinimal + "[weights]\ndri = \"x\"\n"), "exp.toml:6:1", "weights.dri",
+               "did you mean 'weights.dir'?");
+}
+
+}  // namespace
+}  // namespace ftbench::config::testing

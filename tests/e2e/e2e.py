@@ -284,6 +284,57 @@ def case_ranks_must_agree_on_config(c):
     assert "rank 1 disagrees with rank 0 on the resolved config" in proc.stderr, proc.stderr
 
 
+def save_torchvision_state_dict(path, name="resnet18"):
+    """A torchvision model's ImageNet-shaped state dict with random weights, saved by torch itself."""
+    import torch
+    import torchvision
+    torch.manual_seed(0)
+    torch.save(torchvision.models.get_model(name, weights=None).state_dict(), path)
+    return hashlib.sha256(open(path, "rb").read()).hexdigest()
+
+
+def case_pretrained_weights_from_a_path(c):
+    pth = os.path.join(c.dir, "r18.pth")
+    sha = save_torchvision_state_dict(pth)
+    out, proc = c.train("pre", ranks=2, **{"matrix.weights": json.dumps(pth), "experiment.seeds": "[0]",
+                                            "train.epochs": "1"})
+    assert "head re-initialised" in proc.stdout, proc.stdout
+    with h5py.File(out, "r") as f:
+        run = f["runs/resnet18-full-s0"]
+        assert run.attrs["status"] == "completed"
+        assert run.attrs["weights"] == pth and run.attrs["weights_file"] == pth, dict(run.attrs)
+        assert run.attrs["weights_sha256"] == sha, (run.attrs["weights_sha256"], sha)
+
+
+def case_weights_that_do_not_fit(c):
+    pth = os.path.join(c.dir, "r34.pth")
+    save_torchvision_state_dict(pth, "resnet34")
+    over = {"matrix.weights": json.dumps(pth), "experiment.seeds": "[0]", "train.epochs": "1"}
+    path = c.write("misfit.toml", experiment("misfit", c.data, **over))
+    proc = c.run(["run", path], ranks=2, expect=2, timeout=120)
+    assert "r34.pth" in proc.stderr and "unexpected" in proc.stderr and "layer1.2" in proc.stderr, proc.stderr
+    # Not strict: what matches loads, the rest is reported, and the run trains.
+    out, proc = c.train("lenient", ranks=2, **over, **{"matrix.strict_weights": "false"})
+    with h5py.File(out, "r") as f:
+        assert f["runs/resnet18-full-s0"].attrs["status"] == "completed"
+
+
+def case_torchvision_weights_lookup(c):
+    home = os.path.join(c.dir, "torch-home")
+    env = {"TORCH_HOME": home, "XDG_CACHE_HOME": os.path.join(c.dir, "xdg"), "HOME": c.dir}
+    over = {"matrix.weights": '"torchvision"', "experiment.seeds": "[0]", "train.epochs": "1"}
+    path = c.write("tv.toml", experiment("tv", c.data, **over))
+    # Missing: the exact file name, where it looked, and the command that fetches it; every rank exits 2.
+    proc = c.run(["run", path], ranks=2, expect=2, timeout=60, env=env)
+    assert "resnet18-f37072fd.pth" in proc.stderr and home in proc.stderr, proc.stderr
+    assert "scripts/fetch_weights.sh resnet18" in proc.stderr, proc.stderr
+    # Present under torchvision's name but not torchvision's bytes: the name's hash prefix refuses it.
+    os.makedirs(os.path.join(home, "hub", "checkpoints"))
+    save_torchvision_state_dict(os.path.join(home, "hub", "checkpoints", "resnet18-f37072fd.pth"))
+    proc = c.run(["run", path], ranks=2, expect=2, timeout=120, env=env)
+    assert "f37072fd" in proc.stderr and "sha256" in proc.stderr, proc.stderr
+
+
 def case_version(c):
     text = c.run(["--version"]).stdout
     for part in ["ftbench", "LibTorch 2.11.0", "Open MPI", "HDF5", "NCCL"]:

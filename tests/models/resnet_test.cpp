@@ -59,8 +59,8 @@ TEST_P(MatchesTorchvision, ParameterAndBufferNamesAndShapes) {
 INSTANTIATE_TEST_SUITE_P(ResNets, MatchesTorchvision,
                          ::testing::Values("resnet18:10", "resnet18:1000", "resnet34:10", "resnet50:10",
                                            "resnet101:1000", "resnet152:10"),
-                         [](const auto& info) {
-                           std::string n = info.param;
+                         [](const auto& param_info) {
+                           std::string n = param_info.param;
                            std::replace(n.begin(), n.end(), ':', '_');
                            return n;
                          });
