@@ -31,6 +31,7 @@ struct RunInfo {
   std::string weights;         // as configured: "none", "torchvision" or a path
   std::string weights_file;    // the file loaded, "" for "none"
   std::string weights_sha256;  // its sha256 (lowercase hex), "" for "none"
+  std::string weights_load;    // how the file mapped onto the model (loaded, re-initialised, skipped keys)
   int64_t seed = 0;
   int64_t world_size = 1;
   std::string backend;  // "mpi" | "nccl"

@@ -21,13 +21,14 @@ inline constexpr const char* kStatus = "status";
 inline constexpr const char* kDescription = "description";  // attribute of every per-epoch dataset
 
 // Run attributes, one table per type; status is stored as its to_string() text.
-inline const std::array<std::pair<const char*, std::string RunInfo::*>, 15> kRunStrings{{
+inline const std::array<std::pair<const char*, std::string RunInfo::*>, 16> kRunStrings{{
     {"run_id", &RunInfo::run_id},
     {"model", &RunInfo::model},
     {"strategy", &RunInfo::strategy},
     {"weights", &RunInfo::weights},
     {"weights_file", &RunInfo::weights_file},
     {"weights_sha256", &RunInfo::weights_sha256},
+    {"weights_load", &RunInfo::weights_load},
     {"backend", &RunInfo::backend},
     {"device", &RunInfo::device},
     {"config_toml", &RunInfo::config_toml},

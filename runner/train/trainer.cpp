@@ -113,8 +113,9 @@ class RunTrainer {
                                    run_.strict_weights);
       weights_file_ = loaded.path.string();
       weights_sha256_ = loaded.sha256;
+      weights_load_ = loaded.report.summary();
       progress_.message("# " + run_.id + ": weights " + weights_file_ + " (" + loaded.format + ", sha256 " +
-                        weights_sha256_.substr(0, 12) + "...): " + loaded.report.summary());
+                        weights_sha256_.substr(0, 12) + "...): " + weights_load_);
     }
     model_->to(ctx_.device);
     broadcast_model(*model_, comm_);
@@ -300,6 +301,7 @@ class RunTrainer {
     info.weights = run_.weights;
     info.weights_file = weights_file_;
     info.weights_sha256 = weights_sha256_;
+    info.weights_load = weights_load_;
     info.seed = run_.seed;
     info.world_size = comm_.size();
     info.backend = comm_.backend();
@@ -325,7 +327,7 @@ class RunTrainer {
   results::Store* store_;
   Progress progress_;
   std::optional<Fault> fault_;
-  std::string weights_file_, weights_sha256_;
+  std::string weights_file_, weights_sha256_, weights_load_;
   int64_t process_steps_ = 0;
   models::ClassifierPtr model_;
 };
