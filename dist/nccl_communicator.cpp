@@ -64,6 +64,17 @@ struct NcclCommunicator::State {
       std::this_thread::sleep_for(std::chrono::microseconds(20));
     }
   }
+
+  // Waits until a non-blocking communicator call (init, finalize) has completed.
+  void wait_idle(const std::string& what) {
+    poll(
+        [&] {
+          ncclResult_t state = ncclInProgress;
+          ncclCommGetAsyncError(comm, &state);
+          return state == ncclSuccess;
+        },
+        what);
+  }
 };
 
 namespace {
@@ -145,13 +156,7 @@ NcclCommunicator::NcclCommunicator(int device_index, double timeout_s) : state_(
   ncclConfig_t config = NCCL_CONFIG_INITIALIZER;
   config.blocking = 0;  // never block inside NCCL: we poll with a deadline instead
   CHECK_NCCL(ncclCommInitRankConfig(&state_->comm, size_, id, rank_, &config));
-  state_->poll(
-      [&] {
-        ncclResult_t s = ncclInProgress;
-        ncclCommGetAsyncError(state_->comm, &s);
-        return s == ncclSuccess;
-      },
-      "communicator init");
+  state_->wait_idle("communicator init");
 }
 
 NcclCommunicator::~NcclCommunicator() {
@@ -159,13 +164,7 @@ NcclCommunicator::~NcclCommunicator() {
   // ncclCommDestroy can block forever if a peer is gone: finalize with a bounded wait, abort otherwise.
   try {
     CHECK_NCCL(ncclCommFinalize(state_->comm));
-    state_->poll(
-        [&] {
-          ncclResult_t s = ncclInProgress;
-          ncclCommGetAsyncError(state_->comm, &s);
-          return s == ncclSuccess;
-        },
-        "communicator finalize");
+    state_->wait_idle("communicator finalize");
     ncclCommDestroy(state_->comm);
   } catch (...) {
     // poll() already aborted the communicator; a destructor must not throw.
