@@ -1,6 +1,18 @@
 #include "results/metrics.h"
 
+#include <chrono>
+#include <ctime>
+
 namespace ftbench::results {
+
+std::string utc_now() {
+  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return text;
+}
 
 const char* to_string(RunStatus status) {
   switch (status) {

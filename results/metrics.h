@@ -20,6 +20,9 @@ struct ExperimentInfo {
   std::vector<std::string> class_names;
 };
 
+// The current time as the schema stores every timestamp: ISO 8601 UTC, e.g. "2026-05-01T12:00:00Z".
+std::string utc_now();
+
 enum class RunStatus { kAbsent, kRunning, kCompleted, kFailed };
 const char* to_string(RunStatus status);
 

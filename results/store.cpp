@@ -2,7 +2,6 @@
 
 #include <array>
 #include <chrono>
-#include <ctime>
 #include <filesystem>
 #include <optional>
 #include <system_error>
@@ -31,15 +30,6 @@ constexpr uint64_t kChunkRows = 16;
 
 std::string refuse_fix() { return "choose another --output or [experiment] output, or delete the file"; }
 
-std::string now_utc() {
-  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return text;
-}
-
 void check_existing(const std::string& path, const ExperimentInfo& info) {
   std::error_code ec;
   if (fs::is_directory(path, ec)) throw InputError(path + " is a directory; --output must name an .h5 file");
@@ -62,7 +52,7 @@ void write_root(h5::File& file, const ExperimentInfo& info) {
   root.set_attribute(schema::kSchemaVersion, int64_t{kSchemaVersion});
   root.set_attribute(schema::kExperiment, info.experiment);
   root.set_attribute(schema::kConfigToml, info.config_toml);
-  root.set_attribute(schema::kCreated, info.created.empty() ? now_utc() : info.created);
+  root.set_attribute(schema::kCreated, info.created.empty() ? utc_now() : info.created);
   root.set_attribute(schema::kClassNames, info.class_names);
   root.create_group(schema::kRunsGroup, /*track_creation_order=*/true);
   file.flush();

@@ -14,7 +14,6 @@
 #include <functional>
 #include <optional>
 #include <cstdio>
-#include <ctime>
 
 #include "dist/gradient_reducer.h"
 #include "runner/base/error.h"
@@ -38,15 +37,6 @@ namespace ftbench::train {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-std::string utc_now() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return text;
-}
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
@@ -224,7 +214,7 @@ class RunTrainer {
       }
       progress_.end_epoch(line);
     }
-    if (store_ != nullptr) store_->finish_run(run_.id, results::RunStatus::kCompleted, utc_now());
+    if (store_ != nullptr) store_->finish_run(run_.id, results::RunStatus::kCompleted, results::utc_now());
   }
 
   // Rank 0 records a failure in the results file before the job ends.
@@ -232,7 +222,7 @@ class RunTrainer {
     if (store_ == nullptr) return;
     try {
       if (store_->status(run_.id) == results::RunStatus::kRunning) {
-        store_->finish_run(run_.id, results::RunStatus::kFailed, utc_now(), message);
+        store_->finish_run(run_.id, results::RunStatus::kFailed, results::utc_now(), message);
       }
     } catch (const std::exception&) {
       // The original error is what the user needs to see; a second one from the store would hide it.
@@ -314,7 +304,7 @@ class RunTrainer {
     info.ftbench_version = FTBENCH_VERSION;
     info.git_commit = FTBENCH_GIT_COMMIT;
     info.hostnames = ctx_.hostnames;
-    info.start_time = utc_now();
+    info.start_time = results::utc_now();
     info.status = results::RunStatus::kRunning;
     return info;
   }
