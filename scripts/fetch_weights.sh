@@ -40,7 +40,11 @@ squeezenet1_1      squeezenet1_1-b8a52dc0.pth
 shufflenet_v2_x1_0 shufflenetv2_x1-5666bf0f80.pth
 mnasnet1_0         mnasnet1.0_top1_73.512-f206786ef8.pth
 efficientnet_b0    efficientnet_b0_rwightman-7f5810bc.pth
+efficientnet_b1    efficientnet_b1_rwightman-bac287d4.pth
+efficientnet_b2    efficientnet_b2_rwightman-c35c1473.pth
+efficientnet_b3    efficientnet_b3_rwightman-b3899882.pth
 regnet_y_400mf     regnet_y_400mf-c65dace8.pth
+regnet_y_800mf     regnet_y_800mf-1b27b58c.pth
 convnext_tiny      convnext_tiny-983f1562.pth
 swin_t             swin_t-704ceda3.pth
 vit_b_16           vit_b_16-c867db91.pth

@@ -21,6 +21,8 @@ Command add_run_command(CLI::App& app);
 Command add_report_command(CLI::App& app);
 Command add_data_command(CLI::App& app);
 Command add_weights_command(CLI::App& app);  // weights check | convert
+Command add_forward_command(CLI::App& app);  // one forward pass: the torchvision parity tool
+Command add_inspect_command(CLI::App& app);  // module tree, shapes, parameters, multiply-adds, residuals
 
 // The version block printed by `ftbench --version`.
 std::string version_text();

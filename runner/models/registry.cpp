@@ -4,42 +4,23 @@
 
 #include "runner/base/error.h"
 #include "runner/base/text.h"
-#include "runner/models/resnet.h"
+#include "runner/models/families.h"
 
 namespace ftbench::models {
 namespace {
 
 inline constexpr int64_t kImageNetClasses = 1000;
 
-ModelEntry resnet_entry(const std::string& name, BlockKind block, std::vector<int64_t> layers,
-                        const std::string& weights_file, const std::string& note) {
-  ModelEntry entry;
-  entry.name = name;
-  entry.build = [block, layers](int64_t num_classes) -> ClassifierPtr {
-    return std::make_shared<ResNet>(block, layers, num_classes);
-  };
-  entry.native_input_size = 224;
-  entry.min_input_size = 32;
-  entry.head = {"fc"};
-  entry.stages = {"conv1", "bn1", "layer1", "layer2", "layer3", "layer4", "fc"};
-  entry.weights_file = weights_file;
-  entry.note = note;
-  return entry;
-}
-
 std::vector<ModelEntry> make_registry() {
-  return {
-      resnet_entry("resnet18", BlockKind::kBasic, {2, 2, 2, 2}, "resnet18-f37072fd.pth",
-                   "ResNet (2015): identity shortcuts (out += identity) make deep nets trainable; 18 layers"),
-      resnet_entry("resnet34", BlockKind::kBasic, {3, 4, 6, 3}, "resnet34-b627a593.pth",
-                   "ResNet (2015) with 34 layers of BasicBlocks"),
-      resnet_entry("resnet50", BlockKind::kBottleneck, {3, 4, 6, 3}, "resnet50-0676ba61.pth",
-                   "ResNet (2015) with 1x1-3x3-1x1 Bottleneck blocks; the standard transfer-learning backbone"),
-      resnet_entry("resnet101", BlockKind::kBottleneck, {3, 4, 23, 3}, "resnet101-63fe2227.pth",
-                   "ResNet (2015), 101 layers"),
-      resnet_entry("resnet152", BlockKind::kBottleneck, {3, 8, 36, 3}, "resnet152-394f9c45.pth",
-                   "ResNet (2015), 152 layers: the ILSVRC 2015 winner's depth"),
-  };
+  // The history of pretrained image models, in order: AlexNet (2012) -> VGG -> GoogLeNet/Inception -> ResNet
+  // -> SqueezeNet -> DenseNet -> MobileNet/ShuffleNet/MnasNet/EfficientNet -> RegNet -> ViT/Swin/ConvNeXt.
+  std::vector<ModelEntry> out;
+  for (auto family : {alexnet_family, vgg_family, googlenet_family, inception_family, resnet_family,
+                      squeezenet_family, densenet_family, mobilenet_family, shufflenet_family, mnasnet_family,
+                      efficientnet_family, regnet_family, vit_family, swin_family, convnext_family}) {
+    for (auto& entry : family()) out.push_back(std::move(entry));
+  }
+  return out;
 }
 
 }  // namespace
@@ -62,6 +43,21 @@ const ModelEntry& find_model(const std::string& name) {
   const std::string closest = closest_match(name, model_names());
   throw InputError("unknown model '" + name + "'" + (closest.empty() ? "" : "; did you mean '" + closest + "'?") +
                    " Valid models: " + join_alternatives(model_names(), ", "));
+}
+
+Stage stage(const std::string& prefix) { return Stage{prefix, {prefix}}; }
+
+void check_input_size(const ModelEntry& entry, int64_t input_size) {
+  if (entry.exact_input_size && input_size != entry.native_input_size) {
+    throw InputError("input_size " + std::to_string(input_size) + " does not fit " + entry.name + ", which takes " +
+                     std::to_string(entry.native_input_size) + "x" + std::to_string(entry.native_input_size) +
+                     " only; use input_size = \"model\"");
+  }
+  if (input_size < entry.min_input_size) {
+    throw InputError("input_size " + std::to_string(input_size) + " is below " + entry.name + "'s minimum of " +
+                     std::to_string(entry.min_input_size) + "; use input_size >= " +
+                     std::to_string(entry.min_input_size) + " or \"model\"");
+  }
 }
 
 ClassifierPtr build_model(const std::string& name, int64_t num_classes) {

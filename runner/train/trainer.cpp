@@ -349,10 +349,10 @@ std::vector<int64_t> pending_runs(const config::Experiment& experiment, const Tr
 int64_t resolve_input_size(const config::Experiment& experiment, const std::string& model) {
   const models::ModelEntry& entry = models::find_model(model);
   const int64_t size = experiment.data.input_size > 0 ? experiment.data.input_size : entry.native_input_size;
-  if (size < entry.min_input_size) {
-    throw InputError(experiment.source_path + ": data.input_size " + std::to_string(size) + " is below " + model +
-                     "'s minimum of " + std::to_string(entry.min_input_size) + "; use input_size >= " +
-                     std::to_string(entry.min_input_size) + " or \"model\"");
+  try {
+    models::check_input_size(entry, size);
+  } catch (const InputError& e) {
+    throw InputError(experiment.source_path + ": data." + e.what());
   }
   return size;
 }

@@ -1,0 +1,8 @@
+// PLACEHOLDER: the densenet family is being written; until then it registers no model.
+#include "runner/models/families.h"
+
+namespace ftbench::models {
+
+std::vector<ModelEntry> densenet_family() { return {}; }
+
+}  // namespace ftbench::models

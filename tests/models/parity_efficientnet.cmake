@@ -1,0 +1,1 @@
+# PLACEHOLDER: efficientnet parity cases are being written (see tests/models/CMakeLists.txt).

@@ -1,0 +1,1 @@
+# PLACEHOLDER: regnet parity cases are being written (see tests/models/CMakeLists.txt).

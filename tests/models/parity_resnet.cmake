@@ -1,0 +1,11 @@
+# ResNet family: parity with torchvision (see tests/models/CMakeLists.txt).
+ftbench_add_parity_test(resnet18 32)
+ftbench_add_parity_test(resnet18 64 CLASSES 10)
+ftbench_add_parity_test(resnet18 32 TRAIN)
+ftbench_add_parity_test(resnet34 32)
+ftbench_add_parity_test(resnet50 32)
+ftbench_add_parity_test(resnet50 32 TRAIN CLASSES 10)
+ftbench_add_parity_test(resnet101 32)
+ftbench_add_parity_test(resnet152 32)
+ftbench_add_parity_test(resnext50_32x4d 32)
+ftbench_add_parity_test(wide_resnet50_2 32)
