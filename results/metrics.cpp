@@ -20,6 +20,7 @@ const char* to_string(RunStatus status) {
     case RunStatus::kRunning: return "running";
     case RunStatus::kCompleted: return "completed";
     case RunStatus::kFailed: return "failed";
+    case RunStatus::kInterrupted: return "interrupted";
   }
   return "unknown";
 }

@@ -23,7 +23,8 @@ struct ExperimentInfo {
 // The current time as the schema stores every timestamp: ISO 8601 UTC, e.g. "2026-05-01T12:00:00Z".
 std::string utc_now();
 
-enum class RunStatus { kAbsent, kRunning, kCompleted, kFailed };
+// kInterrupted: stopped by a signal (exit code 75); a later `ftbench run` restarts or resumes it.
+enum class RunStatus { kAbsent, kRunning, kCompleted, kFailed, kInterrupted };
 const char* to_string(RunStatus status);
 
 // Per-run attributes, written when the run starts (status, end_time and error when it ends).
@@ -38,13 +39,18 @@ struct RunInfo {
   int64_t seed = 0;
   int64_t world_size = 1;
   std::string backend;  // "mpi" | "nccl"
-  std::string device;   // e.g. "cpu" or "cuda"
+  std::string device;   // rank 0's device: "cpu" or the GPU's name
+  std::string devices;  // every rank's device, counted: "2x NVIDIA H200", or "2x cpu (<CPU model>)"
   int64_t params_total = 0;
   int64_t params_trainable = 0;
   int64_t input_size = 0;
   int64_t global_batch = 0;
   std::string config_toml;  // this run's resolved config
   std::string ftbench_version;
+  std::string torch_version;  // LibTorch, e.g. "2.11.0"
+  std::string nccl_version;   // e.g. "2.28.9", or "not built (...)" in a build without the NCCL backend
+  std::string mpi_version;    // MPI_Get_library_version, first line
+  std::string hdf5_version;   // the HDF5 library that wrote the run, e.g. "1.10.10"
   std::string git_commit;
   std::string hostnames;    // comma-separated, one per node
   std::string start_time;   // ISO 8601 UTC
@@ -57,10 +63,18 @@ struct RunInfo {
 struct EpochRow {
   int64_t epoch = 0;  // 1-based
   double train_loss = 0, train_acc = 0;  // mean over the epoch's training images; acc in [0, 1]
-  double test_loss = 0, test_acc = 0;    // over the whole test split; acc in [0, 1]
+  double test_loss = 0, test_acc = 0;    // over the whole test split; acc (top-1) in [0, 1]
+  double test_acc5 = 0;                  // top-5 accuracy over the whole test split, in [0, 1]
   double lr = 0;                         // learning rate at the epoch's first step
   double epoch_seconds = 0;              // wall time of training + evaluation
+  // Where rank 0's training time went, summed over the epoch's steps (seconds): preparing batches
+  // (gather, augment, resize, normalise), forward + backward + optimizer step, and waiting for the gradient
+  // all-reduce after backward (communication not hidden behind backward).
+  double data_seconds = 0, compute_seconds = 0, comm_seconds = 0;
   double images_per_second = 0;          // training images / training seconds, all ranks together
+  int64_t peak_memory_bytes = 0;  // max over ranks: CUDA peak allocated bytes, or peak RSS on the CPU
+  int64_t comm_bytes = 0;         // gradient bytes all-reduced by each rank over the epoch
+  int64_t trainable_params = 0;   // parameters that trained in this epoch (changes under `gradual`)
   std::array<std::array<int64_t, kClasses>, kClasses> confusion{};  // [true][predicted] test counts
 
   // Accuracy of each true class from the confusion matrix (0 where a class has no test images).

@@ -14,7 +14,8 @@ namespace ftbench::results {
 namespace fs = std::filesystem;
 namespace {
 
-// The writer holds the file for milliseconds per epoch; a reader waits that out rather than failing.
+// ftbench's writer never holds the file itself (it renames a new copy over it); another program that has
+// it open for writing (h5py in "a" mode) is waited for this long.
 constexpr std::chrono::seconds kLockWait{5};
 
 const char* kReadFix = "pass a results file written by 'ftbench run' (default results/<experiment>.h5)";
@@ -47,19 +48,25 @@ std::vector<EpochRow> read_epochs(const h5::Group& run) {
     throw h5::FormatError(run.file() + ": " + confusion_dataset.name() + " is not [epochs, 10, 10]");
   read_rows(run, schema::kPerClassAcc, kClasses);  // derived from confusion; read only to check its shape
 
-  // A writer killed inside append_epoch may leave some datasets a row longer than others; only rows present
-  // in every dataset are complete.
+  // Files written by this ftbench always hold as many rows in every dataset (each change replaces the whole
+  // file); a file edited by other tools may not, and then only rows present in every dataset count.
   std::size_t rows = std::min(epochs.size(), confusion.size() / (kClasses * kClasses));
   std::vector<std::vector<double>> series;
   for (const auto& s : schema::kSeries) {
     series.push_back(read_rows(run, s.name, 1));
     rows = std::min(rows, series.back().size());
   }
+  std::vector<std::vector<int64_t>> int_series;
+  for (const auto& s : schema::kIntSeries) {
+    int_series.push_back(run.open_dataset(s.name).read_int64());
+    rows = std::min(rows, int_series.back().size());
+  }
 
   std::vector<EpochRow> out(rows);
   for (std::size_t r = 0; r < rows; ++r) {
     out[r].epoch = epochs[r];
     for (std::size_t s = 0; s < series.size(); ++s) out[r].*(schema::kSeries[s].field) = series[s][r];
+    for (std::size_t s = 0; s < int_series.size(); ++s) out[r].*(schema::kIntSeries[s].field) = int_series[s][r];
     for (int t = 0; t < kClasses; ++t)
       for (int p = 0; p < kClasses; ++p) out[r].confusion[t][p] = confusion[(r * kClasses + t) * kClasses + p];
   }

@@ -5,8 +5,7 @@
 #include <cstdio>
 #include <optional>
 
-#include <nlohmann/json.hpp>
-
+#include "results/format.h"
 #include "results/table.h"
 #include "runner/base/error.h"
 #include "runner/base/text.h"
@@ -14,8 +13,7 @@
 namespace ftbench::results {
 namespace {
 
-// ordered_json keeps the keys in column order, the same as the CSV header.
-using json = nlohmann::ordered_json;
+using fmt::json;
 
 // One run's line in the report, computed once for all three formats.
 struct Summary {
@@ -40,28 +38,10 @@ Summary summarise(const FileRecord& file, const RunRecord& run) {
   return s;
 }
 
-std::string fixed(double value, int decimals) {
-  char text[64];
-  std::snprintf(text, sizeof text, "%.*f", decimals, value);
-  return text;
-}
-
-std::string significant(double value, int digits) {
-  char text[64];
-  std::snprintf(text, sizeof text, "%.*g", digits, value);
-  return text;
-}
-
-std::string percent(double fraction) { return fixed(100.0 * fraction, 2) + "%"; }
-
-// 11181642 -> "11.18M": parameter counts as people say them.
-std::string human_count(int64_t n) {
-  const double v = static_cast<double>(n);
-  if (v >= 1e9) return fixed(v / 1e9, 2) + "B";
-  if (v >= 1e6) return fixed(v / 1e6, 2) + "M";
-  if (v >= 1e3) return fixed(v / 1e3, 2) + "K";
-  return std::to_string(n);
-}
+using fmt::fixed;
+using fmt::percent;
+using fmt::significant;
+using fmt::csv_row;
 
 json or_null(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
 
@@ -97,7 +77,7 @@ std::vector<std::string> report_markdown_row(const Summary& s) {
           info.model,
           info.strategy,
           std::to_string(info.seed),
-          human_count(info.params_trainable),
+          fmt::count(info.params_trainable),
           to_string(info.status),
           std::to_string(epochs.size()),
           s.best ? percent(epochs[*s.best].test_acc) : none,
@@ -105,15 +85,6 @@ std::vector<std::string> report_markdown_row(const Summary& s) {
           epochs.empty() ? none : percent(epochs.back().test_acc),
           fixed(s.train_time_s, 1),
           s.img_per_s ? fixed(*s.img_per_s, 1) : none};
-}
-
-// CSV cells hold what JSON holds: raw counts, fractions, and numbers as the shortest text that reads back as
-// the same double; null becomes an empty cell.
-std::vector<std::string> csv_row(const json& object) {
-  std::vector<std::string> row;
-  for (const auto& [key, v] : object.items())
-    row.push_back(v.is_null() ? "" : v.is_string() ? v.get<std::string>() : v.dump());
-  return row;
 }
 
 Table::Column column(const std::string& name) {
@@ -155,8 +126,10 @@ std::string format_report(const std::vector<FileRecord>& files, Format format) {
 
 namespace {
 
-const std::vector<std::string> kEpochKeys = {"epoch", "train_loss", "train_acc", "test_loss", "test_acc",
-                                             "lr", "seconds", "img_per_s"};
+const std::vector<std::string> kEpochKeys = {
+    "epoch",        "train_loss",      "train_acc",    "test_loss", "test_acc",          "test_acc5",
+    "lr",           "seconds",         "data_seconds", "compute_seconds", "comm_seconds", "img_per_s",
+    "peak_memory_bytes", "comm_bytes", "trainable_params"};
 
 json epoch_object(const FileRecord& file, const RunRecord& run, const EpochRow& e) {
   return json{{"experiment", file.info.experiment},
@@ -166,15 +139,34 @@ json epoch_object(const FileRecord& file, const RunRecord& run, const EpochRow& 
               {"train_acc", e.train_acc},
               {"test_loss", e.test_loss},
               {"test_acc", e.test_acc},
+              {"test_acc5", e.test_acc5},
               {"lr", e.lr},
               {"seconds", e.epoch_seconds},
-              {"img_per_s", e.images_per_second}};
+              {"data_seconds", e.data_seconds},
+              {"compute_seconds", e.compute_seconds},
+              {"comm_seconds", e.comm_seconds},
+              {"img_per_s", e.images_per_second},
+              {"peak_memory_bytes", e.peak_memory_bytes},
+              {"comm_bytes", e.comm_bytes},
+              {"trainable_params", e.trainable_params}};
 }
 
 std::vector<std::string> epoch_markdown_row(const EpochRow& e) {
-  return {std::to_string(e.epoch),     fixed(e.train_loss, 4),    percent(e.train_acc),
-          fixed(e.test_loss, 4),       percent(e.test_acc),       significant(e.lr, 4),
-          fixed(e.epoch_seconds, 1),   fixed(e.images_per_second, 1)};
+  return {std::to_string(e.epoch),
+          fixed(e.train_loss, 4),
+          percent(e.train_acc),
+          fixed(e.test_loss, 4),
+          percent(e.test_acc),
+          percent(e.test_acc5),
+          significant(e.lr, 4),
+          fixed(e.epoch_seconds, 1),
+          fixed(e.data_seconds, 2),
+          fixed(e.compute_seconds, 2),
+          fixed(e.comm_seconds, 2),
+          fixed(e.images_per_second, 1),
+          fmt::bytes(static_cast<double>(e.peak_memory_bytes)),
+          fmt::bytes(static_cast<double>(e.comm_bytes)),
+          fmt::count(e.trainable_params)};
 }
 
 InputError unknown_run(const std::vector<FileRecord>& files, const std::string& run_id) {

@@ -6,7 +6,7 @@
 namespace ftbench::results::schema {
 
 RunStatus parse_status(const std::string& text) {
-  for (RunStatus s : {RunStatus::kRunning, RunStatus::kCompleted, RunStatus::kFailed})
+  for (RunStatus s : {RunStatus::kRunning, RunStatus::kCompleted, RunStatus::kFailed, RunStatus::kInterrupted})
     if (text == to_string(s)) return s;
   return RunStatus::kAbsent;
 }

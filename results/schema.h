@@ -21,7 +21,7 @@ inline constexpr const char* kStatus = "status";
 inline constexpr const char* kDescription = "description";  // attribute of every per-epoch dataset
 
 // Run attributes, one table per type; status is stored as its to_string() text.
-inline const std::array<std::pair<const char*, std::string RunInfo::*>, 16> kRunStrings{{
+inline const std::array<std::pair<const char*, std::string RunInfo::*>, 21> kRunStrings{{
     {"run_id", &RunInfo::run_id},
     {"model", &RunInfo::model},
     {"strategy", &RunInfo::strategy},
@@ -31,8 +31,13 @@ inline const std::array<std::pair<const char*, std::string RunInfo::*>, 16> kRun
     {"weights_load", &RunInfo::weights_load},
     {"backend", &RunInfo::backend},
     {"device", &RunInfo::device},
+    {"devices", &RunInfo::devices},
     {"config_toml", &RunInfo::config_toml},
     {"ftbench_version", &RunInfo::ftbench_version},
+    {"torch_version", &RunInfo::torch_version},
+    {"nccl_version", &RunInfo::nccl_version},
+    {"mpi_version", &RunInfo::mpi_version},
+    {"hdf5_version", &RunInfo::hdf5_version},
     {"git_commit", &RunInfo::git_commit},
     {"hostnames", &RunInfo::hostnames},
     {"start_time", &RunInfo::start_time},
@@ -49,21 +54,34 @@ inline const std::array<std::pair<const char*, int64_t RunInfo::*>, 6> kRunInts{
     {"global_batch", &RunInfo::global_batch},
 }};
 
-// Per-epoch scalar series: 1-D datasets of E rows.
+// Per-epoch scalar series: 1-D datasets of E rows, float64 (kSeries) or int64 (kIntSeries).
+template <typename T>
 struct Series {
   const char* name;
-  double EpochRow::*field;
+  T EpochRow::*field;
   const char* description;
 };
-inline constexpr const char* kEpoch = "epoch";  // int64, 1-based; written last, so it counts complete rows
-inline const std::array<Series, 7> kSeries{{
+inline constexpr const char* kEpoch = "epoch";  // int64, 1-based; written last
+inline const std::array<Series<double>, 11> kSeries{{
     {"train_loss", &EpochRow::train_loss, "mean training loss over the epoch (cross-entropy, nats)"},
     {"train_acc", &EpochRow::train_acc, "training accuracy over the epoch, fraction in [0, 1]"},
     {"test_loss", &EpochRow::test_loss, "mean loss over the whole test split (cross-entropy, nats)"},
-    {"test_acc", &EpochRow::test_acc, "accuracy over the whole test split, fraction in [0, 1]"},
+    {"test_acc", &EpochRow::test_acc, "top-1 accuracy over the whole test split, fraction in [0, 1]"},
+    {"test_acc5", &EpochRow::test_acc5, "top-5 accuracy over the whole test split, fraction in [0, 1]"},
     {"lr", &EpochRow::lr, "learning rate at the epoch's first step"},
     {"epoch_seconds", &EpochRow::epoch_seconds, "wall time of training + evaluation, seconds"},
+    {"data_seconds", &EpochRow::data_seconds, "rank 0's time preparing training batches, seconds"},
+    {"compute_seconds", &EpochRow::compute_seconds,
+     "rank 0's time in forward, backward and optimizer steps, seconds"},
+    {"comm_seconds", &EpochRow::comm_seconds,
+     "rank 0's time waiting for the gradient all-reduce after backward (exposed communication), seconds"},
     {"images_per_second", &EpochRow::images_per_second, "training images per second, all ranks together"},
+}};
+inline const std::array<Series<int64_t>, 3> kIntSeries{{
+    {"peak_memory_bytes", &EpochRow::peak_memory_bytes,
+     "peak memory of the epoch, bytes, max over ranks: CUDA peak allocated, or peak resident set size on the CPU"},
+    {"comm_bytes", &EpochRow::comm_bytes, "gradient bytes all-reduced by each rank during the epoch"},
+    {"trainable_params", &EpochRow::trainable_params, "parameters that trained in this epoch"},
 }};
 inline constexpr const char* kPerClassAcc = "per_class_acc";  // [E, 10] float64
 inline constexpr const char* kConfusion = "confusion";          // [E, 10, 10] int64, [epoch][true][predicted]

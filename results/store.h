@@ -1,15 +1,18 @@
 // results::Store: the writer of one experiment's HDF5 results file. Only rank 0 creates one.
 //
+// Every change replaces the file atomically (a copy is changed, then renamed over it; store.cpp says why
+// this and not SWMR), so the path always names a complete file that any reader may open at any time.
+//
 // Contract:
-// - open() creates the file (and its parent directory) or opens an existing one for append. An existing file
-//   that belongs to another experiment (a different root `experiment` attribute), or that is not an ftbench
-//   results file, is refused with InputError and left untouched.
+// - open() creates the file (and its parent directory) or opens an existing one for append, and holds a
+//   WriterLock for the Store's lifetime. An existing file that belongs to another experiment (a different
+//   root `experiment` attribute), or that is not an ftbench results file, is refused with InputError and
+//   left untouched; so is a file that another ftbench process is writing.
 // - begin_run() creates /runs/<run_id> with its attributes and empty, extendible per-epoch datasets, status
-//   "running". A run group left incomplete by an earlier attempt (status running or failed) is replaced; a
-//   completed run is never touched (the caller checks status() first and skips it).
-// - append_epoch() adds one row to every per-epoch dataset and flushes the file, so a reader always sees
-//   complete epochs.
-// - finish_run() sets status, end_time and error, and flushes.
+//   "running". A run group left incomplete by an earlier attempt (status running, failed or interrupted) is
+//   replaced; a completed run is never touched (the caller checks status() first and skips it).
+// - append_epoch() adds one row to every per-epoch dataset; readers see the whole row or none of it.
+// - finish_run() sets status (completed, failed or interrupted), end_time and error.
 // Errors: I/O and HDF5 failures throw RuntimeError with the HDF5 error stack summarised in one line.
 // Threading: not thread-safe; one writer (rank 0).
 #pragma once
@@ -20,6 +23,9 @@
 #include "results/metrics.h"
 
 namespace ftbench::results {
+
+// The version of the HDF5 library that writes, e.g. "1.10.10" (the run attribute hdf5_version).
+std::string hdf5_library_version();
 
 class Store {
  public:

@@ -14,8 +14,14 @@ std::string markdown_cell(const std::string& text) {
   return out;
 }
 
+// Characters, not bytes, so that a cell holding "±" lines up: UTF-8 continuation bytes are 10xxxxxx.
+std::size_t display_width(const std::string& text) {
+  return static_cast<std::size_t>(
+      std::count_if(text.begin(), text.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
+
 std::string pad(const std::string& text, std::size_t width, bool right) {
-  const std::string fill(width - std::min(width, text.size()), ' ');
+  const std::string fill(width - std::min(width, display_width(text)), ' ');
   return right ? fill + text : text + fill;
 }
 
@@ -42,7 +48,7 @@ std::string to_markdown(const Table& table) {
   }
   std::vector<std::size_t> width(table.columns.size(), 3);  // "---" is the shortest separator GitHub accepts
   for (const auto& line : cells)
-    for (std::size_t i = 0; i < line.size(); ++i) width[i] = std::max(width[i], line[i].size());
+    for (std::size_t i = 0; i < line.size(); ++i) width[i] = std::max(width[i], display_width(line[i]));
 
   std::string out;
   auto emit = [&](const std::vector<std::string>& line) {

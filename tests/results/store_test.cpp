@@ -1,10 +1,15 @@
 // results::Store and results::read_results against real HDF5 files in a temporary directory.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <optional>
 
 #include "results/h5/file.h"
 #include "results/reader.h"
@@ -35,6 +40,14 @@ void expect_same(const RunInfo& a, const RunInfo& b) {
   EXPECT_EQ(a.world_size, b.world_size);
   EXPECT_EQ(a.backend, b.backend);
   EXPECT_EQ(a.device, b.device);
+  EXPECT_EQ(a.devices, b.devices);
+  EXPECT_EQ(a.torch_version, b.torch_version);
+  EXPECT_EQ(a.nccl_version, b.nccl_version);
+  EXPECT_EQ(a.mpi_version, b.mpi_version);
+  EXPECT_EQ(a.hdf5_version, b.hdf5_version);
+  EXPECT_EQ(a.weights_file, b.weights_file);
+  EXPECT_EQ(a.weights_sha256, b.weights_sha256);
+  EXPECT_EQ(a.weights_load, b.weights_load);
   EXPECT_EQ(a.params_total, b.params_total);
   EXPECT_EQ(a.params_trainable, b.params_trainable);
   EXPECT_EQ(a.input_size, b.input_size);
@@ -58,6 +71,13 @@ void expect_same(const EpochRow& a, const EpochRow& b) {
   EXPECT_EQ(a.lr, b.lr);
   EXPECT_EQ(a.epoch_seconds, b.epoch_seconds);
   EXPECT_EQ(a.images_per_second, b.images_per_second);
+  EXPECT_EQ(a.test_acc5, b.test_acc5);
+  EXPECT_EQ(a.data_seconds, b.data_seconds);
+  EXPECT_EQ(a.compute_seconds, b.compute_seconds);
+  EXPECT_EQ(a.comm_seconds, b.comm_seconds);
+  EXPECT_EQ(a.peak_memory_bytes, b.peak_memory_bytes);
+  EXPECT_EQ(a.comm_bytes, b.comm_bytes);
+  EXPECT_EQ(a.trainable_params, b.trainable_params);
   EXPECT_EQ(a.confusion, b.confusion);
 }
 
@@ -290,6 +310,105 @@ TEST(Store, HdfFailureIsOneLineWithPathAndCause) {
   EXPECT_EQ(message.rfind(truncated + ": ", 0), 0u) << message;
   EXPECT_EQ(message.find('\n'), std::string::npos) << message;
   EXPECT_GT(message.size(), truncated.size() + 30) << message;  // carries HDF5's description
+}
+
+TEST(Store, InterruptedRunIsKeptWithItsMessageAndRestartsLater) {
+  TempDir dir;
+  const std::string path = dir.file("a.h5");
+  {
+    Store store = Store::open(path, experiment("exp"));
+    store.begin_run(run("r", 0));
+    store.append_epoch("r", epoch_row(1, 0));
+    store.finish_run("r", RunStatus::kInterrupted, "2026-05-01T13:00:00Z", "stopped by SIGTERM after epoch 1");
+    EXPECT_EQ(store.status("r"), RunStatus::kInterrupted);
+  }
+  const FileRecord record = read_results(path);
+  EXPECT_EQ(record.runs.at(0).info.status, RunStatus::kInterrupted);
+  EXPECT_EQ(record.runs.at(0).info.error, "stopped by SIGTERM after epoch 1");
+  EXPECT_EQ(record.runs.at(0).epochs.size(), 1u);
+  Store store = Store::open(path, experiment("exp"));
+  store.begin_run(run("r", 0));  // incomplete: replaced
+  EXPECT_EQ(store.status("r"), RunStatus::kRunning);
+  EXPECT_TRUE(read_results(path).runs.at(0).epochs.empty());
+}
+
+TEST(Store, SecondWriterOfTheSameFileIsRefusedWhileTheFirstIsOpen) {
+  TempDir dir;
+  const std::string path = dir.file("a.h5");
+  std::optional<Store> first(Store::open(path, experiment("exp")));
+  first->begin_run(run("r", 0));
+  const std::string before = bytes_of(path);
+  const std::string message = message_of<InputError>([&] { Store::open(path, experiment("exp")); });
+  EXPECT_NE(message.find(path + " is being written by another ftbench process (" + std::to_string(getpid()) + "@"),
+            std::string::npos)
+      << message;
+  EXPECT_NE(message.find(dir.file(".a.h5.lock")), std::string::npos) << message;
+  EXPECT_EQ(bytes_of(path), before);
+  first.reset();  // the lock goes with the store
+  Store second = Store::open(path, experiment("exp"));
+  second.append_epoch("r", epoch_row(1, 0));
+}
+
+TEST(Store, ReaderHoldingTheFileOpenNeitherBlocksTheWriterNorSeesAPartialChange) {
+  TempDir dir;
+  const std::string path = dir.file("a.h5");
+  Store store = Store::open(path, experiment("exp"));
+  store.begin_run(run("r", 0));
+  store.append_epoch("r", epoch_row(1, 0));
+  // An h5py session that keeps the file open holds HDF5's lock on it the whole time.
+  const h5::File reader = h5::File::open(path, h5::Access::kReadOnly, std::chrono::seconds(0));
+  const auto start = std::chrono::steady_clock::now();
+  store.append_epoch("r", epoch_row(2, 0));
+  store.finish_run("r", RunStatus::kCompleted, "2026-05-01T13:00:00Z");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));  // no waiting for the lock
+  // The open reader keeps its snapshot, whole: one row in every dataset, status still running.
+  const h5::Group held = reader.root().open_group("runs").open_group("r");
+  for (const char* name : {"epoch", "test_acc", "test_acc5", "peak_memory_bytes", "confusion"})
+    EXPECT_EQ(held.open_dataset(name).rows(), 1u) << name;
+  EXPECT_EQ(held.string_attribute("status"), "running");
+  // A new open sees the new file.
+  const FileRecord now = read_results(path);
+  EXPECT_EQ(now.runs.at(0).epochs.size(), 2u);
+  EXPECT_EQ(now.runs.at(0).info.status, RunStatus::kCompleted);
+}
+
+TEST(Store, EveryChangeReplacesTheFileAndAFailedChangeLeavesItAsItWas) {
+  TempDir dir;
+  const std::string path = dir.file("a.h5");
+  Store store = Store::open(path, experiment("exp"));
+  store.begin_run(run("r", 0));
+  struct stat before_stat {};
+  ASSERT_EQ(::stat(path.c_str(), &before_stat), 0);
+  store.append_epoch("r", epoch_row(1, 0));
+  struct stat after_stat {};
+  ASSERT_EQ(::stat(path.c_str(), &after_stat), 0);
+  EXPECT_NE(before_stat.st_ino, after_stat.st_ino);  // a new file took the name, by rename
+  EXPECT_FALSE(fs::exists(dir.file(".a.h5.tmp")));
+  EXPECT_TRUE(fs::exists(dir.file(".a.h5.lock")));
+
+  const std::string before = bytes_of(path);
+  EXPECT_THROW(store.append_epoch("r", epoch_row(3, 0)), RuntimeError);  // fails inside the change
+  EXPECT_EQ(bytes_of(path), before);
+  EXPECT_FALSE(fs::exists(dir.file(".a.h5.tmp")));
+
+  // A copy left behind by a writer killed mid-change is simply replaced.
+  std::ofstream(dir.file(".a.h5.tmp")) << "half a file";
+  store.append_epoch("r", epoch_row(2, 0));
+  EXPECT_EQ(read_results(path).runs.at(0).epochs.size(), 2u);
+  EXPECT_FALSE(fs::exists(dir.file(".a.h5.tmp")));
+}
+
+TEST(Store, ALinkToTheFileStaysALink) {
+  TempDir dir;
+  fs::create_directories(dir.file("real"));
+  const std::string real = dir.file("real/a.h5");
+  const std::string link = dir.file("link.h5");
+  Store::open(real, experiment("exp"));
+  fs::create_symlink(real, link);
+  Store store = Store::open(link, experiment("exp"));
+  store.begin_run(run("r", 0));
+  EXPECT_TRUE(fs::is_symlink(link));
+  EXPECT_EQ(read_results(real).runs.size(), 1u);
 }
 
 TEST(Reader, MissingFileIsInputError) {
