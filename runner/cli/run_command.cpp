@@ -79,6 +79,9 @@ int run(const RunOptions& options, int argc, char** argv) {
   int code = phase(runtime, [&] {
     config::ParseOptions parse;
     parse.known_models = models::model_names();
+    for (const auto& entry : models::all_models()) {
+      for (const auto& stage : entry.stages) parse.model_stages[entry.name].push_back(stage.name);
+    }
     for (const auto& text : options.overrides) parse.overrides.push_back({text});
     experiment = config::parse_experiment(options.experiment, parse);
     if (!options.output.empty()) experiment.output = options.output;

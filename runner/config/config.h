@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,11 +20,24 @@ namespace ftbench::config {
 struct TrainConfig {
   int64_t epochs = 2;
   int64_t batch_size = 128;       // GLOBAL batch, split across ranks
-  std::string optimizer = "sgd";  // "sgd"
-  double lr = 0.01;
-  double momentum = 0.9;
+  std::string optimizer = "sgd";  // "sgd" | "adamw"
+  double lr = 0.01;               // the head's LR (and the backbone's, except under "discriminative")
+  double momentum = 0.9;          // sgd momentum; adamw's beta1 is fixed at 0.9, beta2 at 0.999
+  bool nesterov = false;          // sgd only
   double weight_decay = 5e-4;
-  std::string schedule = "cosine";  // "constant" | "cosine"
+  bool no_decay_norm_bias = true;   // biases and normalisation parameters get no weight decay
+  std::string schedule = "cosine";  // "constant" | "cosine" | "step"
+  std::vector<int64_t> milestones;  // "step": epochs (1-based) after which the LR is multiplied by gamma
+  double gamma = 0.1;               // "step": the factor
+  double warmup_epochs = 0;         // linear warmup from 0 over this many epochs (fractions allowed)
+  double label_smoothing = 0;       // in [0, 1)
+  double clip_grad_norm = 0;        // max global L2 norm of the gradients; 0 = no clipping
+  int64_t accumulate_steps = 1;     // micro-batches per optimizer step (one all-reduce per step)
+  double ema_decay = 0;             // EMA of the weights, evaluated instead of the weights; 0 = off
+  double backbone_lr_mult = 0.1;    // "discriminative": backbone LR = lr x this
+  int64_t unfreeze_every = 1;       // "gradual": epochs between unfreezing one more stage from the top
+  std::string precision = "fp32";   // "fp32" | "bf16" (CUDA autocast; refused on CPU)
+  std::string memory_format = "auto";  // "auto" (channels_last for conv nets on CUDA) | "channels_last" | "contiguous"
   int64_t threads = 0;              // intra-op threads per rank; 0 = cores / local ranks
   std::string batchnorm = "train";  // "train": batch statistics | "frozen": running statistics, affine trains
 
@@ -58,7 +72,7 @@ struct RunSpec {
                          // "<name>-s<seed>" for a [[runs]] table that sets `name`
   std::string name;      // [[runs]] name, "" when not given
   std::string model;     // e.g. "resnet18"
-  std::string strategy;  // "full"
+  std::string strategy;  // "full" | "linear_probe" | "freeze:<stage>" | "discriminative" | "gradual"
   std::string weights;   // "none" (random init) | "torchvision" (the model's torchvision file) | a file path
   bool strict_weights = true;  // false: load the tensors that match, record the rest
   int64_t seed = 0;
@@ -90,6 +104,9 @@ struct Override {
 // What the caller knows that the config layer does not (it has no LibTorch): the model registry's names.
 struct ParseOptions {
   std::vector<std::string> known_models{"resnet18"};
+  // Each model's stage names, input to output, for checking `freeze:<stage>`; a model without an entry is
+  // not checked here (the trainer checks it again).
+  std::map<std::string, std::vector<std::string>> model_stages;
   std::vector<Override> overrides;  // applied in order, after the file is read
 };
 

@@ -39,6 +39,37 @@ void check_model(const TableReader& table, const toml::node& node, const std::st
   fail(table.where(node), "unknown model " + toml_string(model) + " in " + name + "; " + hint);
 }
 
+// A strategy: one of kStrategies, or "freeze:<stage>" with a stage that every model in `models` has (when
+// the caller told us the models' stages) and that leaves something to train.
+void check_strategy(const TableReader& table, const toml::node& node, const std::string& name,
+                    const std::vector<std::string>& models, const ParseOptions& options) {
+  const std::string strategy = *node.value<std::string>();
+  if (std::find(kStrategies.begin(), kStrategies.end(), strategy) != kStrategies.end()) return;
+  if (strategy.rfind(kFreezePrefix, 0) != 0) {
+    std::vector<std::string> all = kStrategies;
+    all.push_back("freeze:<stage>");
+    fail_choice(table.where(node), name, strategy, all);
+  }
+  const std::string stage = strategy.substr(kFreezePrefix.size());
+  for (const auto& model : models) {
+    const auto it = options.model_stages.find(model);
+    if (it == options.model_stages.end()) continue;
+    const std::vector<std::string>& stages = it->second;
+    const auto found = std::find(stages.begin(), stages.end(), stage);
+    if (found == stages.end()) {
+      std::string hint = choices_hint(stage, stages);
+      fail(table.where(node), name + " = " + toml_string(strategy) + ": " + model + " has no stage " +
+                                  toml_string(stage) + "; " + hint + " (" + model + "'s stages, input to output: " +
+                                  join_quoted(stages) + ")");
+    }
+    if (found + 1 == stages.end()) {
+      fail(table.where(node), name + " = " + toml_string(strategy) + " freezes every stage of " + model +
+                                  ", so nothing would train; freeze an earlier stage, or use \"linear_probe\" "
+                                  "to train only the head");
+    }
+  }
+}
+
 // A non-empty array of distinct strings, each checked by `check`.
 template <typename Check>
 std::vector<std::string> read_names(const TableReader& table, const std::string& key, const std::string& example,
@@ -88,10 +119,7 @@ Matrix read_matrix(const TableReader& matrix, const ParseOptions& options) {
   if (matrix.get("strategies") != nullptr) {
     out.strategies =
         read_names(matrix, "strategies", "[\"full\"]", [&](const toml::node& node, const std::string& name) {
-          const std::string strategy = *node.value<std::string>();
-          if (std::find(kStrategies.begin(), kStrategies.end(), strategy) == kStrategies.end()) {
-            fail_choice(matrix.where(node), name, strategy, kStrategies);
-          }
+          check_strategy(matrix, node, name, out.models, options);
         });
   }
   read_weights(matrix, out.weights, out.strict_weights);
@@ -137,7 +165,9 @@ void read_run(const TableReader& table, const ParseOptions& options, RunIds& ids
   if (!table.read("model", run.model)) table.fail_missing("model", "\"resnet18\"");
   check_model(table, *table.get("model"), table.dotted("model"), options);
   run.strategy = "full";
-  table.read_choice("strategy", run.strategy, kStrategies);
+  if (table.read("strategy", run.strategy)) {
+    check_strategy(table, *table.get("strategy"), table.dotted("strategy"), {run.model}, options);
+  }
   run.weights = "none";
   read_weights(table, run.weights, run.strict_weights);
   run.train = experiment.train;

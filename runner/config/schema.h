@@ -11,9 +11,12 @@ namespace ftbench::config::detail {
 inline const std::vector<std::string> kTopLevelKeys{"experiment", "data", "train", "dist", "weights", "matrix", "runs"};
 inline const std::vector<std::string> kExperimentKeys{"name", "output", "seeds", "deterministic"};
 inline const std::vector<std::string> kDataKeys{"dataset", "path", "train_size", "test_size", "input_size", "augment"};
-inline const std::vector<std::string> kTrainKeys{"epochs",   "batch_size",   "optimizer", "lr",
-                                                 "momentum", "weight_decay", "schedule",  "threads",
-                                                 "batchnorm"};
+inline const std::vector<std::string> kTrainKeys{
+    "epochs",          "batch_size",     "optimizer",        "lr",           "momentum",
+    "nesterov",        "weight_decay",   "no_decay_norm_bias", "schedule",   "milestones",
+    "gamma",           "warmup_epochs",  "label_smoothing",  "clip_grad_norm", "accumulate_steps",
+    "ema_decay",       "backbone_lr_mult", "unfreeze_every", "precision",    "memory_format",
+    "threads",         "batchnorm"};
 inline const std::vector<std::string> kDistKeys{"backend", "bucket_cap_mb", "grad_dtype", "timeout_s"};
 inline const std::vector<std::string> kMatrixKeys{"models", "strategies", "weights", "strict_weights"};
 inline const std::vector<std::string> kRunKeys{"name",           "model", "strategy", "weights",
@@ -30,12 +33,19 @@ inline const std::vector<std::pair<std::string, std::string>> kKeyAliases{
     {"strategy", "strategies"},  {"image_size", "input_size"},   {"resolution", "input_size"},
     {"augmentation", "augment"}, {"pretrained", "weights"},      {"data_dir", "path"},
     {"out", "output"},           {"output_path", "output"},      {"seed", "seeds"},
-    {"model", "models"}};
+    {"model", "models"},         {"warmup", "warmup_epochs"},    {"smoothing", "label_smoothing"},
+    {"grad_clip", "clip_grad_norm"}, {"max_grad_norm", "clip_grad_norm"}, {"grad_accum", "accumulate_steps"},
+    {"gradient_accumulation_steps", "accumulate_steps"}, {"ema", "ema_decay"}, {"dtype", "precision"},
+    {"amp", "precision"},        {"lr_milestones", "milestones"}};
 
 inline const std::vector<std::string> kDatasets{"cifar10", "synthetic"};
-inline const std::vector<std::string> kOptimizers{"sgd"};
-inline const std::vector<std::string> kSchedules{"constant", "cosine"};
-inline const std::vector<std::string> kStrategies{"full"};
+inline const std::vector<std::string> kOptimizers{"sgd", "adamw"};
+inline const std::vector<std::string> kSchedules{"constant", "cosine", "step"};
+// Strategies; "freeze:<stage>" is the one more form, with a stage of the run's model.
+inline const std::vector<std::string> kStrategies{"full", "linear_probe", "discriminative", "gradual"};
+inline const std::string kFreezePrefix = "freeze:";
+inline const std::vector<std::string> kPrecisions{"fp32", "bf16"};
+inline const std::vector<std::string> kMemoryFormats{"auto", "channels_last", "contiguous"};
 // `weights` keywords; any other non-empty string is a path to a weights file.
 inline const std::vector<std::string> kWeightKeywords{"none", "torchvision"};
 inline const std::vector<std::string> kBatchNorm{"train", "frozen"};

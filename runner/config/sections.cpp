@@ -122,6 +122,54 @@ void read_data(const TableReader& root, DataConfig& out) {
   data.read("augment", out.augment);
 }
 
+// train.milestones: strictly increasing epochs >= 1.
+void read_milestones(const TableReader& table, std::vector<int64_t>& out) {
+  const toml::node* node = table.get("milestones");
+  if (node == nullptr) return;
+  const std::string example = "milestones = [30, 60]";
+  if (!node->is_array()) table.fail_type("milestones", *node, "an array of epochs", example);
+  std::vector<int64_t> values;
+  const toml::array& items = *node->as_array();
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const std::string name = table.dotted("milestones") + "[" + std::to_string(i) + "]";
+    if (!items[i].is_integer() || *items[i].value<int64_t>() < 1) {
+      fail(table.where(items[i]), name + " must be an epoch number >= 1, got " + describe(items[i]) + "; e.g. " + example);
+    }
+    const int64_t value = *items[i].value<int64_t>();
+    if (!values.empty() && value <= values.back()) {
+      fail(table.where(items[i]), table.dotted("milestones") + " must increase strictly, got " +
+                                      std::to_string(value) + " after " + std::to_string(values.back()) +
+                                      "; e.g. " + example);
+    }
+    values.push_back(value);
+  }
+  out = values;
+}
+
+// Checks between keys, on the merged values ([train], then a run's [runs.train] over it).
+void check_train(const TableReader& table, const TrainConfig& t) {
+  const auto at = [&](const char* key) {
+    const toml::node* node = table.get(key);
+    return node != nullptr ? table.where(*node) : table.where_header();
+  };
+  if (t.schedule == "step" && t.milestones.empty()) {
+    fail(at("schedule"), table.dotted("schedule") + " = \"step\" needs milestones: the epochs after which the LR "
+                         "is multiplied by gamma; e.g. milestones = [30, 60]");
+  }
+  if (!t.milestones.empty() && t.milestones.back() > t.epochs) {
+    fail(at("milestones"), table.dotted("milestones") + " has epoch " + std::to_string(t.milestones.back()) +
+                               ", past the last epoch (" + std::to_string(t.epochs) +
+                               "); use milestones within 1.." + std::to_string(t.epochs));
+  }
+  if (t.warmup_epochs >= static_cast<double>(t.epochs)) {
+    fail(at("warmup_epochs"), table.dotted("warmup_epochs") + " must be less than epochs (" +
+                                  std::to_string(t.epochs) + "); e.g. warmup_epochs = 1");
+  }
+  if (t.nesterov && (t.optimizer != "sgd" || t.momentum == 0.0)) {
+    fail(at("nesterov"), table.dotted("nesterov") + " = true needs optimizer = \"sgd\" with momentum > 0");
+  }
+}
+
 void read_train(const TableReader& table, TrainConfig& out) {
   table.read("epochs", out.epochs, IntRange{1, 100000});
   if (table.read("batch_size", out.batch_size, IntRange{1})) {
@@ -132,9 +180,25 @@ void read_train(const TableReader& table, TrainConfig& out) {
   table.read("lr", out.lr, RealRange{0.0, /*min_inclusive=*/false});
   table.read("momentum", out.momentum, RealRange{0.0, /*min_inclusive=*/true, 1.0, /*max_inclusive=*/false});
   table.read("weight_decay", out.weight_decay, RealRange{0.0, /*min_inclusive=*/true});
+  table.read("nesterov", out.nesterov);
+  table.read("no_decay_norm_bias", out.no_decay_norm_bias);
   table.read_choice("schedule", out.schedule, kSchedules);
+  read_milestones(table, out.milestones);
+  table.read("gamma", out.gamma, RealRange{0.0, /*min_inclusive=*/false, 1.0, /*max_inclusive=*/true});
+  table.read("warmup_epochs", out.warmup_epochs, RealRange{0.0, /*min_inclusive=*/true});
+  table.read("label_smoothing", out.label_smoothing,
+             RealRange{0.0, /*min_inclusive=*/true, 1.0, /*max_inclusive=*/false});
+  table.read("clip_grad_norm", out.clip_grad_norm, RealRange{0.0, /*min_inclusive=*/true});
+  table.read("accumulate_steps", out.accumulate_steps, IntRange{1, 1024});
+  table.read("ema_decay", out.ema_decay, RealRange{0.0, /*min_inclusive=*/true, 1.0, /*max_inclusive=*/false});
+  table.read("backbone_lr_mult", out.backbone_lr_mult,
+             RealRange{0.0, /*min_inclusive=*/false, 1000.0, /*max_inclusive=*/true});
+  table.read("unfreeze_every", out.unfreeze_every, IntRange{1, 100000});
+  table.read_choice("precision", out.precision, kPrecisions);
+  table.read_choice("memory_format", out.memory_format, kMemoryFormats);
   table.read("threads", out.threads, IntRange{0, 1024});
   table.read_choice("batchnorm", out.batchnorm, kBatchNorm);
+  check_train(table, out);
 }
 
 void read_weights_table(const TableReader& root, std::string& dir) {

@@ -142,11 +142,11 @@ TEST(ConfigErrors, EnumListsChoicesAndClosest) {
 }
 
 TEST(ConfigErrors, EnumWithoutCloseChoice) {
-  EXPECT_ERROR(error_of(with_train("schedule = \"step\"\n")), "exp.toml:6:12",
-               "train.schedule must be one of \"constant\" or \"cosine\", got \"step\"",
-               "use one of \"constant\" or \"cosine\"");
-  EXPECT_ERROR(error_of(with_train("optimizer = \"adamw\"\n")), "exp.toml:6:13",
-               "train.optimizer must be \"sgd\", got \"adamw\"", "use \"sgd\"");
+  EXPECT_ERROR(error_of(with_train("schedule = \"linear\"\n")), "exp.toml:6:12",
+               "train.schedule must be one of \"constant\", \"cosine\" or \"step\", got \"linear\"",
+               "use one of \"constant\", \"cosine\" or \"step\"");
+  EXPECT_ERROR(error_of(with_train("optimizer = \"lamb\"\n")), "exp.toml:6:13",
+               "train.optimizer must be one of \"sgd\" or \"adamw\", got \"lamb\"", "use one of \"sgd\" or \"adamw\"");
 }
 
 TEST(ConfigErrors, InputSize) {
@@ -219,8 +219,9 @@ TEST(ConfigErrors, MatrixValues) {
                "matrix.models lists \"vgg16\" twice", "remove the duplicate");
   EXPECT_ERROR(error_of(head + "models = \"vgg16\"\n"), "exp.toml:4:10",
                "matrix.models must be an array of strings, got string \"vgg16\"", "e.g. models = [\"resnet18\"]");
-  EXPECT_ERROR(error_of(head + "models = [\"vgg16\"]\nstrategies = [\"linear_probe\"]\n"), "exp.toml:5:15",
-               "matrix.strategies[0] must be \"full\", got \"linear_probe\"", "use \"full\"");
+  EXPECT_ERROR(error_of(head + "models = [\"vgg16\"]\nstrategies = [\"finetune\"]\n"), "exp.toml:5:15",
+               "matrix.strategies[0] must be one of \"full\", \"linear_probe\", \"discriminative\", \"gradual\" or "
+               "\"freeze:<stage>\", got \"finetune\"");
   EXPECT_ERROR(error_of(head + "models = [\"vgg16\"]\nweights = true\n"), "exp.toml:5:11",
                "matrix.weights must be \"none\", \"torchvision\" or the path of a weights file, got boolean");
 }
