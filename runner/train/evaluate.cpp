@@ -17,7 +17,10 @@ EvalResult evaluate(models::Classifier& model, const at::Tensor& images, const a
   const Range mine = split_evenly(images.size(0), comm.rank(), comm.size());
   const auto device = images.device();
   at::Tensor loss_sum = at::zeros({1}, at::TensorOptions().dtype(at::kDouble).device(device));
-  at::Tensor confusion = at::zeros({kClasses * kClasses}, at::TensorOptions().dtype(at::kLong).device(device));
+  // The confusion counts, then the top-5 hits in the last slot: one all-reduce for both.
+  at::Tensor counts = at::zeros({kClasses * kClasses + 1}, at::TensorOptions().dtype(at::kLong).device(device));
+  at::Tensor confusion = counts.narrow(0, 0, kClasses * kClasses);
+  at::Tensor top5_hits = counts.narrow(0, kClasses * kClasses, 1);
 
   for (int64_t begin = mine.begin; begin < mine.end; begin += batch_size) {
     const int64_t end = std::min(begin + batch_size, mine.end);
@@ -29,14 +32,16 @@ EvalResult evaluate(models::Classifier& model, const at::Tensor& images, const a
                     logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
                     .to(at::kDouble);
     confusion += at::bincount(y * kClasses + logits.argmax(1), /*weights=*/{}, kClasses * kClasses);
+    const at::Tensor top5 = std::get<1>(logits.topk(std::min<int64_t>(5, logits.size(1)), /*dim=*/1));
+    top5_hits += top5.eq(y.unsqueeze(1)).any(1).sum();
   }
 
   comm.all_reduce(loss_sum, dist::ReduceOp::kSum);
-  comm.all_reduce(confusion, dist::ReduceOp::kSum);
+  comm.all_reduce(counts, dist::ReduceOp::kSum);
   if (was_training) model.train();
 
-  const at::Tensor counts = confusion.cpu();
-  const int64_t* c = counts.data_ptr<int64_t>();
+  const at::Tensor totals = counts.cpu();
+  const int64_t* c = totals.data_ptr<int64_t>();
   EvalResult result;
   int64_t correct = 0;
   for (int t = 0; t < kClasses; ++t) {
@@ -49,6 +54,7 @@ EvalResult evaluate(models::Classifier& model, const at::Tensor& images, const a
   if (result.count > 0) {
     result.loss = loss_sum.cpu().item<double>() / static_cast<double>(result.count);
     result.accuracy = static_cast<double>(correct) / static_cast<double>(result.count);
+    result.accuracy5 = static_cast<double>(c[kClasses * kClasses]) / static_cast<double>(result.count);
   }
   return result;
 }

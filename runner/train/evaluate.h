@@ -1,5 +1,5 @@
 // Exact distributed evaluation: every test image is evaluated exactly once, by one rank, and the loss, the
-// correct count and the confusion matrix are summed over ranks into exact totals.
+// confusion matrix and the top-5 hits are summed over ranks into exact totals.
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -18,6 +18,7 @@ inline constexpr int kClasses = 10;
 struct EvalResult {
   double loss = 0;      // mean cross-entropy over the whole test split
   double accuracy = 0;  // top-1, in [0, 1]
+  double accuracy5 = 0; // top-5 (the true class among the 5 highest logits), in [0, 1]
   int64_t count = 0;    // test images evaluated, all ranks together
   std::array<std::array<int64_t, kClasses>, kClasses> confusion{};  // [true][predicted]
 };
