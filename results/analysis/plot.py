@@ -40,11 +40,14 @@ def _scale(metric, values):
     return 100.0 * values if metric.endswith("acc") or metric.endswith("acc5") else values
 
 
-def _finish(fig, ax, path, title, legend=True):
+def _finish(fig, ax, path, title, legend=True, marker_size=None):
     ax.set_title(title)
     ax.grid(True, alpha=0.3)
     if legend and ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize="small", loc="best")
+        shown = ax.legend(fontsize="small", loc="best")
+        if marker_size is not None:  # bubbles: a legend entry of one small size, not the bubble's
+            for handle in shown.legend_handles:
+                handle.set_sizes([marker_size])
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
@@ -81,9 +84,11 @@ def metric_vs_params(cols, metric, path):
         ax.scatter([params], [final], s=60 + 1500 * speed / largest, alpha=0.5, label=f"{run} ({speed:.0f} img/s)")
         ax.annotate(run, (params, final), fontsize="x-small", ha="center", va="center")
     ax.set_xscale("log")
+    ax.margins(x=0.3, y=0.15)
     ax.set_xlabel("parameters")
     ax.set_ylabel("final " + LABELS.get(metric, metric) + (" (%)" if "acc" in metric else ""))
-    return _finish(fig, ax, path, f"final {LABELS.get(metric, metric)} against size (bubble area ~ img/s)")
+    return _finish(fig, ax, path, f"final {LABELS.get(metric, metric)} against size (bubble area ~ img/s)",
+                   marker_size=40)
 
 
 def per_class_heatmap(per_class, path):
@@ -96,7 +101,7 @@ def per_class_heatmap(per_class, path):
         last = rows & (cols["epoch"] == cols["epoch"][rows].max())
         for c, acc in zip(cols["class_index"][last], cols["acc"][last]):
             grid[i, int(c)] = 100.0 * acc
-    fig, ax = plt.subplots(figsize=(8, 1.2 + 0.45 * max(1, len(runs))))
+    fig, ax = plt.subplots(figsize=(8, max(3.0, 1.8 + 0.45 * len(runs))))
     image = ax.imshow(grid, cmap="viridis", vmin=0, vmax=100, aspect="auto")
     ax.set_xticks(range(len(classes)), [name for _, name in classes], rotation=45, ha="right")
     ax.set_yticks(range(len(runs)), [run for _, run in runs])

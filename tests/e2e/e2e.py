@@ -84,6 +84,44 @@ class Case:
         return out, proc
 
 
+# Every per-epoch dataset of schema v1 (results/SCHEMA.md).
+FLOAT_SERIES = ["train_loss", "train_acc", "test_loss", "test_acc", "test_acc5", "lr", "epoch_seconds", "data_seconds",
+                "compute_seconds", "comm_seconds", "images_per_second"]
+INT_SERIES = ["peak_memory_bytes", "comm_bytes", "trainable_params"]
+ALL_SERIES = ["epoch"] + FLOAT_SERIES + INT_SERIES + ["per_class_acc", "confusion"]
+
+
+def steps_per_epoch(batch=48, ranks=1):
+    """Training steps per epoch of the default experiment: the last partial batch is kept when every rank
+    gets at least 2 of its images (runner/train/trainer.cpp, usable_batches)."""
+    full, last = divmod(TRAIN, batch)
+    return full + (1 if last and last // ranks >= 2 else 0)
+
+
+def check_measurements(run, world_size, epochs):
+    """The timing, memory and communication columns and the provenance attributes of one run."""
+    for key in ["devices", "torch_version", "nccl_version", "mpi_version", "hdf5_version"]:
+        assert isinstance(run.attrs[key], str) and run.attrs[key], (key, run.attrs[key])
+    assert run.attrs["devices"].startswith(f"{world_size}x cpu"), run.attrs["devices"]
+    assert run.attrs["torch_version"] == "2.11.0", run.attrs["torch_version"]
+    assert "MPI" in run.attrs["mpi_version"], run.attrs["mpi_version"]
+    assert run.attrs["hdf5_version"].count(".") == 2, run.attrs["hdf5_version"]
+    acc, acc5 = run["test_acc"][:], run["test_acc5"][:]
+    assert np.all((acc5 >= acc) & (acc5 <= 1)), (acc, acc5)
+    data, compute, comm = run["data_seconds"][:], run["compute_seconds"][:], run["comm_seconds"][:]
+    total = run["epoch_seconds"][:]
+    assert np.all(data > 0) and np.all(compute > 0) and np.all(comm >= 0), (data, compute, comm)
+    # The three phases are parts of the training time, which is part of the epoch.
+    assert np.all(data + compute + comm <= total * 1.001), (data, compute, comm, total)
+    assert np.all(run["peak_memory_bytes"][:] > 50 * 2**20), run["peak_memory_bytes"][:]  # at least the model
+    np.testing.assert_array_equal(run["trainable_params"][:], np.full(epochs, run.attrs["params_trainable"]))
+    # Each step all-reduces every trainable parameter once, as fp32; nothing at world size 1 (no reducer).
+    per_step = 4 * run.attrs["params_trainable"] if world_size > 1 else 0
+    np.testing.assert_array_equal(run["comm_bytes"][:], np.full(epochs, per_step * steps_per_epoch(48, world_size)))
+    if world_size == 1:
+        assert np.all(comm == 0), comm
+
+
 def check_results(path, name, world_size, epochs=2, seeds=(0, 1)):
     with h5py.File(path, "r") as f:
         assert f.attrs["schema_version"] == 1
@@ -100,11 +138,11 @@ def check_results(path, name, world_size, epochs=2, seeds=(0, 1)):
             assert run.attrs["backend"] == "mpi"
             assert "[[runs]]" in run.attrs["config_toml"]
             np.testing.assert_array_equal(run["epoch"][:], np.arange(1, epochs + 1))
-            for key in ["train_loss", "train_acc", "test_loss", "test_acc", "lr", "epoch_seconds",
-                        "images_per_second"]:
-                values = run[key][:]
-                assert values.shape == (epochs,), (key, values.shape)
-                assert np.all(np.isfinite(values)), (key, values)
+            for key in ALL_SERIES:
+                assert run[key].shape[0] == epochs, (key, run[key].shape)
+            for key in FLOAT_SERIES:
+                assert np.all(np.isfinite(run[key][:])), (key, run[key][:])
+            check_measurements(run, world_size, epochs)
             assert np.all((run["test_acc"][:] >= 0) & (run["test_acc"][:] <= 1))
             assert np.all(run["images_per_second"][:] > 0)
             confusion = run["confusion"][:]
@@ -140,21 +178,31 @@ def case_three_ranks(c):
 
 def case_report_formats(c):
     out, _ = c.train("report", **{"train.epochs": "1"})
+    # The comparison: one row for resnet18-full, its two seeds together.
     md = c.run(["report", out]).stdout
     assert md.splitlines()[0].startswith("| experiment"), md
-    assert len([l for l in md.splitlines() if l.startswith("| report")]) == 2, md
+    assert len([l for l in md.splitlines() if l.startswith("| report")]) == 1, md
     csv = c.run(["report", out, "--format", "csv"]).stdout.splitlines()
-    assert len(csv) == 3 and "best_test_acc" in csv[0], csv
+    assert len(csv) == 2 and csv[0].startswith("experiment,name,model,strategy,weights,"), csv
     rows = json.loads(c.run(["report", out, "--format", "json"]).stdout)
+    assert len(rows) == 1 and rows[0]["n"] == 2 and rows[0]["seeds"] == [0, 1], rows
+    # One row per run with --runs.
+    md = c.run(["report", out, "--runs"]).stdout
+    assert len([l for l in md.splitlines() if l.startswith("| report")]) == 2, md
+    csv = c.run(["report", out, "--runs", "--format", "csv"]).stdout.splitlines()
+    assert len(csv) == 3 and "best_test_acc" in csv[0], csv
+    rows = json.loads(c.run(["report", out, "--runs", "--format", "json"]).stdout)
     assert {r["run"] for r in rows} == {"resnet18-full-s0", "resnet18-full-s1"}, rows
     with h5py.File(out, "r") as f:
         best = {r: float(np.max(f["runs"][r]["test_acc"][:])) for r in f["runs"]}
     for row in rows:
         assert abs(row["best_test_acc"] - best[row["run"]]) < 1e-12, (row, best)
-    # A directory works as an input too, and an unknown format is bad input.
+    # A directory works as an input too, and an unknown format or metric is bad input.
     assert "report" in c.run(["report", c.dir]).stdout
     bad = c.run(["report", out, "--format", "xml"], expect=2)
     assert "xml" in bad.stderr, bad.stderr
+    bad = c.run(["report", out, "--metric", "test_accc"], expect=2)
+    assert "did you mean 'test_acc'" in bad.stderr, bad.stderr
     epochs = c.run(["report", out, "--epochs", "resnet18-full-s1"]).stdout
     assert "| 1 " in epochs or "|     1 |" in epochs or "1" in epochs.splitlines()[2], epochs
 
@@ -341,6 +389,186 @@ def case_version(c):
     text = c.run(["--version"]).stdout
     for part in ["ftbench", "LibTorch 2.11.0", "Open MPI", "HDF5", "NCCL"]:
         assert part in text, text
+
+
+def read_snapshot(path, epochs):
+    """Opens a results file as an analyst would (plain h5py, default locking, no SWMR, no retry) and checks
+    that it holds whole epochs only: every dataset of every run has the same number of rows, and each row is
+    complete. Returns {run_id: (rows, status)}."""
+    state = {}
+    with h5py.File(path, "r") as f:
+        assert f.attrs["schema_version"] == 1
+        for run_id, run in f["runs"].items():
+            assert "status" in run.attrs, f"{run_id}: a run group without status"
+            lengths = {k: run[k].shape[0] for k in ALL_SERIES}
+            assert len(set(lengths.values())) == 1, (run_id, lengths)
+            n = lengths["epoch"]
+            np.testing.assert_array_equal(run["epoch"][:], np.arange(1, n + 1))
+            confusion = run["confusion"][:]
+            assert np.all(confusion.sum(axis=(1, 2)) == TEST), confusion.sum(axis=(1, 2))
+            np.testing.assert_allclose(run["test_acc"][:], np.trace(confusion, axis1=1, axis2=2) / TEST)
+            for key in FLOAT_SERIES:
+                assert np.all(np.isfinite(run[key][:])), (run_id, key, run[key][:])
+            assert np.all(run["peak_memory_bytes"][:] > 0) and np.all(run["trainable_params"][:] > 0)
+            status = run.attrs["status"]
+            assert status in ("running", "completed"), status
+            assert status != "completed" or n == epochs, (run_id, n, status)
+            state[run_id] = (n, status)
+    return state
+
+
+def case_live_reader_sees_complete_epochs(c):
+    # While `ftbench run` trains (2 ranks), this process polls the file with plain h5py and must see whole
+    # epochs only, every time, without retrying; meanwhile a second `ftbench run` on the same file is refused.
+    epochs = 4
+    config = c.write("live.toml", experiment("live", c.data, **{"train.epochs": str(epochs)}))
+    out = os.path.join(c.dir, "live.h5")
+    cmd = [c.mpiexec, "-n", "2"] + MPI_FLAGS + [c.ftbench, "run", config, "--output", out]
+    writer = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=c.dir)
+    snapshots, states, second = 0, set(), None
+    try:
+        deadline = time.monotonic() + 500
+        while writer.poll() is None and time.monotonic() < deadline:
+            if os.path.exists(out):
+                state = read_snapshot(out, epochs)
+                snapshots += 1
+                states.add(tuple(sorted(state.items())))
+                if second is None and any(n >= 1 for n, _ in state.values()):
+                    second = c.run(["run", config, "--output", out], expect=2, timeout=120)
+            time.sleep(0.02)
+        stdout, stderr = writer.communicate(timeout=60)
+    finally:
+        if writer.poll() is None:
+            writer.kill()
+    assert writer.returncode == 0, (writer.returncode, stdout, stderr)
+    final = read_snapshot(out, epochs)
+    assert final == {"resnet18-full-s0": (epochs, "completed"), "resnet18-full-s1": (epochs, "completed")}, final
+    check_results(out, "live", world_size=2, epochs=epochs)
+    # The reader really read while training went on: states with a run part-way through its epochs.
+    partial = {s for s in states if any(0 < n < epochs and st == "running" for _, (n, st) in s)}
+    assert len(partial) >= 3, (snapshots, sorted(states))
+    assert second is not None and "is being written by another ftbench process" in second.stderr, second
+    print(f"live reader: {snapshots} snapshots, {len(states)} distinct states, all whole epochs")
+
+
+def case_killed_writer_leaves_a_readable_file(c):
+    # Rank 0, the writer, is SIGKILLed in epoch 3 (5 steps per epoch). The file must open in plain h5py
+    # (no h5clear) with the 2 finished epochs, whole; and a re-run restarts the run and completes it.
+    config = c.write("killed.toml", experiment("killed", c.data, **{"train.epochs": "3", "experiment.seeds": "[0]"}))
+    out = os.path.join(c.dir, "killed.h5")
+    assert steps_per_epoch(48, 2) == 5
+    proc = c.run(["run", config, "--output", out], ranks=2, expect=None, timeout=300,
+                 env={"FTBENCH_FAULT": "rank:0,step:12,kind:kill"})
+    assert proc.returncode != 0, proc
+    assert read_snapshot(out, 3) == {"resnet18-full-s0": (2, "running")}
+    report = json.loads(c.run(["report", out, "--runs", "--format", "json"]).stdout)
+    assert report[0]["status"] == "running" and report[0]["epochs"] == 2, report
+    c.run(["run", config, "--output", out], ranks=2)  # the dead writer's lock went with it
+    assert read_snapshot(out, 3) == {"resnet18-full-s0": (3, "completed")}
+
+
+def case_injected_failure_marks_run_failed(c):
+    # Rank 0 throws in epoch 2 (step 7): the job exits 1 and the run is recorded as failed, with the message
+    # and its one finished epoch.
+    config = c.write("failing.toml", experiment("failing", c.data, **{"experiment.seeds": "[0]"}))
+    out = os.path.join(c.dir, "failing.h5")
+    proc = c.run(["run", config, "--output", out], ranks=2, expect=1, timeout=300,
+                 env={"FTBENCH_FAULT": "rank:0,step:7,kind:throw"})
+    assert "injected fault on rank 0" in proc.stderr, proc.stderr
+    with h5py.File(out, "r") as f:
+        run = f["runs/resnet18-full-s0"]
+        assert run.attrs["status"] == "failed", run.attrs["status"]
+        assert "injected fault on rank 0" in run.attrs["error"], run.attrs["error"]
+        assert run.attrs["end_time"].endswith("Z"), run.attrs["end_time"]
+        assert run["epoch"].shape == (1,) and run["confusion"].shape == (1, 10, 10)
+    md = c.run(["report", out]).stdout
+    assert "1 failed" in md, md
+
+
+def case_report_seeds_and_files(c):
+    # As a Slurm array leaves them: one experiment, seeds 0 and 1 in one file and seed 2 in another, in one
+    # directory. The comparison has one row, n = 3, with mean and std equal to numpy's over the files.
+    results = os.path.join(c.dir, "array")
+    os.makedirs(results)
+    for task, seeds in enumerate(["[0, 1]", "[2]"]):
+        config = c.write(f"task{task}.toml", experiment("array", c.data, **{"experiment.seeds": seeds}))
+        c.run(["run", config, "--output", os.path.join(results, f"array-{task}.h5")], ranks=2)
+    best, final, to_best, total, loss = [], [], [], [], []
+    for task in range(2):
+        with h5py.File(os.path.join(results, f"array-{task}.h5"), "r") as f:
+            for run_id in sorted(f["runs"]):
+                run = f["runs"][run_id]
+                acc, seconds = run["test_acc"][:], run["epoch_seconds"][:]
+                b = int(np.argmax(acc))
+                best.append(acc[b])
+                final.append(acc[-1])
+                to_best.append(seconds[: b + 1].sum())
+                total.append(seconds.sum())
+                loss.append(run["test_loss"][:].min())
+    rows = json.loads(c.run(["report", results, "--format", "json"]).stdout)
+    assert len(rows) == 1, rows
+    row = rows[0]
+    assert (row["experiment"], row["name"], row["model"], row["strategy"], row["weights"]) == \
+        ("array", "resnet18-full", "resnet18", "full", "none"), row
+    assert row["n"] == 3 and row["runs"] == 3 and row["seeds"] == [0, 1, 2], row
+    assert row["files"] == [os.path.join(results, "array-0.h5"), os.path.join(results, "array-1.h5")], row
+    for key, values in [("best", best), ("final", final), ("time_to_best_s", to_best), ("train_time_s", total)]:
+        assert abs(row[key] - np.mean(values)) < 1e-9, (key, row[key], values)
+        assert abs(row[key + "_std"] - np.std(values, ddof=1)) < 1e-9, (key, row[key + "_std"], values)
+    assert row["peak_memory_bytes"] > 0 and row["img_per_s"] > 0, row
+    # The same from two file arguments, as CSV and Markdown.
+    files = [os.path.join(results, "array-0.h5"), os.path.join(results, "array-1.h5")]
+    csv = c.run(["report"] + files + ["--format", "csv"]).stdout.splitlines()
+    assert len(csv) == 2 and ",3,3,0;1;2," in csv[1], csv
+    md = c.run(["report"] + files).stdout.splitlines()
+    assert len(md) == 3 and "±" in md[2] and "| 3 |" in md[2].replace(" ", "").replace("|3|", "| 3 |"), md
+    loss_rows = json.loads(c.run(["report", results, "--format", "json", "--metric", "test_loss"]).stdout)
+    assert abs(loss_rows[0]["best"] - np.mean(loss)) < 1e-9 and loss_rows[0]["metric"] == "test_loss", loss_rows
+    epochs = c.run(["report", results, "--epochs", "resnet18-full-s2", "--format", "csv"]).stdout.splitlines()
+    assert len(epochs) == 3 and "trainable_params" in epochs[0] and epochs[1].startswith("array,resnet18-full-s2,1,"), epochs
+
+
+def case_analysis_plots(c):
+    # results/analysis on a real experiment's file: the tidy table matches the file, and the four PNGs are
+    # written headless, of a reasonable size, and not blank.
+    out, _ = c.train("plots", ranks=2, **{"train.epochs": "3"})
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = {**os.environ, "PYTHONPATH": root, "MPLBACKEND": "", "DISPLAY": ""}
+    code = ("import sys, json; from results.analysis import load; df = load(sys.argv[1]); "
+            "print(json.dumps({'rows': len(df), 'runs': sorted(set(df.run)), "
+            "'acc': df.sort_values(['run', 'epoch']).test_acc.tolist(), 'cols': list(df.columns)}))")
+    table = json.loads(subprocess.run([sys.executable, "-c", code, out], capture_output=True, text=True, env=env,
+                                      check=True).stdout)
+    assert table["rows"] == 6 and table["runs"] == ["resnet18-full-s0", "resnet18-full-s1"], table
+    with h5py.File(out, "r") as f:
+        expected = np.concatenate([f["runs"][r]["test_acc"][:] for r in sorted(f["runs"])])
+    np.testing.assert_array_equal(table["acc"], expected)
+    for column in ["experiment", "run", "model", "epoch", "test_acc", "test_acc5", "comm_seconds",
+                   "peak_memory_bytes", "cumulative_seconds", "params_total"]:
+        assert column in table["cols"], (column, table["cols"])
+
+    plots = os.path.join(c.dir, "plots")
+    proc = subprocess.run([sys.executable, "-m", "results.analysis.plot", out, "--out", plots], capture_output=True,
+                          text=True, env=env, cwd=root, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    import matplotlib.image
+    names = ["accuracy_vs_epoch.png", "accuracy_vs_time.png", "accuracy_vs_params.png", "per_class_accuracy.png"]
+    assert proc.stdout.split() == [os.path.join(plots, n) for n in names], proc.stdout
+    for name in names:
+        path = os.path.join(plots, name)
+        assert os.path.getsize(path) > 10_000, (name, os.path.getsize(path))
+        image = matplotlib.image.imread(path)
+        assert image.shape[0] >= 250 and image.shape[1] >= 500, (name, image.shape)
+        rgb = image[..., :3]
+        non_white = np.mean(np.any(rgb < 0.9, axis=-1))
+        colours = len(np.unique((rgb * 255).astype(np.uint8).reshape(-1, 3), axis=0))
+        assert non_white > 0.02 and rgb.std() > 0.05 and colours > 20, (name, non_white, rgb.std(), colours)
+        print(f"{name}: {image.shape[1]}x{image.shape[0]} px, {os.path.getsize(path)} bytes, "
+              f"{100 * non_white:.1f}% ink, {colours} colours")
+    # Bad input: an unknown metric is refused by argparse (exit 2).
+    bad = subprocess.run([sys.executable, "-m", "results.analysis.plot", out, "--out", plots, "--metric", "x"],
+                         capture_output=True, text=True, env=env, cwd=root)
+    assert bad.returncode == 2 and "--metric" in bad.stderr, bad.stderr
 
 
 def main():
