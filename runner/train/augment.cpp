@@ -1,61 +1,151 @@
 #include "runner/train/augment.h"
 
 #include <ATen/Functions.h>
-#include <ATen/ops/upsample_bilinear2d.h>
 
-#include <vector>
+#include <string>
 
-#include "runner/train/sharding.h"
+#include "runner/base/error.h"
 
 namespace ftbench::train {
 namespace {
 
-constexpr int64_t kPad = 4;
-constexpr int64_t kSide = 32;
+// The augmentation hash: a 32-bit xorshift-multiply mixer (the shape of Wellons' lowbias32). Both
+// multipliers are odd and below 2^31, so on an int64 tensor holding a value below 2^32 the product stays
+// below 2^63: the multiply never overflows, and masking to 32 bits gives exactly the uint32 product. Every
+// step is a bijection of [0, 2^32), so distinct indices of one epoch never share a hash.
+constexpr int64_t kMask32 = 0xFFFFFFFFLL;
+constexpr uint32_t kMul1 = 0x7FEB352DU;
+constexpr uint32_t kMul2 = 0x31848BABU;
+constexpr uint32_t kSalt = 0x41554731U;  // "AUG1": keeps these draws apart from other uses of the seed
+static_assert(kMul1 < (1U << 31) && kMul2 < (1U << 31), "an int64 multiply by a multiplier >= 2^31 can overflow");
 
-// Random crop (zero padding kPad) and horizontal flip as one gather: for each sample, the source row and
-// column of every output pixel in the padded image.
-at::Tensor crop_and_flip(const at::Tensor& batch, const at::Tensor& indices, const BatchSpec& spec) {
-  const int64_t n = batch.size(0);
-  std::vector<int64_t> rows(static_cast<std::size_t>(n * kSide)), cols(static_cast<std::size_t>(n * kSide));
-  const int64_t* index = indices.data_ptr<int64_t>();
-  for (int64_t i = 0; i < n; ++i) {
-    const uint64_t r = mix64(static_cast<uint64_t>(spec.seed), static_cast<uint64_t>(spec.epoch),
-                             static_cast<uint64_t>(index[i]));
-    const int64_t dy = static_cast<int64_t>(r % (2 * kPad + 1));
-    const int64_t dx = static_cast<int64_t>((r >> 8) % (2 * kPad + 1));
-    const bool flip = ((r >> 16) & 1U) != 0;
-    for (int64_t k = 0; k < kSide; ++k) {
-      rows[static_cast<std::size_t>(i * kSide + k)] = dy + k;
-      cols[static_cast<std::size_t>(i * kSide + k)] = dx + (flip ? kSide - 1 - k : k);
-    }
-  }
-  const auto device = batch.device();
-  const auto long_options = at::TensorOptions().dtype(at::kLong);
-  at::Tensor row_index = at::from_blob(rows.data(), {n, 1, kSide, 1}, long_options).to(device);
-  at::Tensor col_index = at::from_blob(cols.data(), {n, 1, 1, kSide}, long_options).to(device);
-  at::Tensor sample_index = at::arange(n, long_options.device(device)).view({n, 1, 1, 1});
-  at::Tensor channel_index = at::arange(batch.size(1), long_options.device(device)).view({1, -1, 1, 1});
+constexpr int64_t kChoices = 2 * kCropPad + 1;  // crop offsets per axis
 
-  at::Tensor padded = at::constant_pad_nd(batch, {kPad, kPad, kPad, kPad}, 0);
-  return padded.index({sample_index, channel_index, row_index, col_index});
+uint32_t hash32(uint32_t x) {
+  x ^= x >> 16;
+  x *= kMul1;
+  x ^= x >> 15;
+  x *= kMul2;
+  x ^= x >> 16;
+  return x;
+}
+
+// hash32 on an int64 tensor of values in [0, 2^32), in place.
+at::Tensor& hash32_(at::Tensor& x) {
+  x.bitwise_xor_(at::bitwise_right_shift(x, 16));
+  x.mul_(static_cast<int64_t>(kMul1)).bitwise_and_(kMask32);
+  x.bitwise_xor_(at::bitwise_right_shift(x, 15));
+  x.mul_(static_cast<int64_t>(kMul2)).bitwise_and_(kMask32);
+  x.bitwise_xor_(at::bitwise_right_shift(x, 16));
+  return x;
+}
+
+uint32_t low32(int64_t v) { return static_cast<uint32_t>(static_cast<uint64_t>(v)); }
+uint32_t high32(int64_t v) { return static_cast<uint32_t>(static_cast<uint64_t>(v) >> 32); }
+
+// One 32-bit key per (seed, epoch): host work once per batch, not per sample.
+uint32_t run_key(int64_t seed, int64_t epoch) {
+  uint32_t key = hash32(low32(seed) ^ kSalt);
+  key = hash32(key ^ high32(seed));
+  key = hash32(key ^ low32(epoch));
+  return hash32(key ^ high32(epoch));
+}
+
+std::string shape_of(const at::Tensor& t) {
+  std::string s = "[";
+  for (int64_t d = 0; d < t.dim(); ++d) s += (d > 0 ? ", " : "") + std::to_string(t.size(d));
+  return s + "] " + std::string(c10::toString(t.scalar_type()));
+}
+
+void require(bool ok, const std::string& what, const at::Tensor& t) {
+  if (!ok) throw RuntimeError("data pipeline: " + what + ", got " + shape_of(t));
 }
 
 }  // namespace
 
-at::Tensor prepare_batch(const at::Tensor& images, const at::Tensor& indices, const BatchSpec& spec) {
-  at::Tensor batch = images.index_select(0, indices.to(images.device()));
-  if (spec.augment) batch = crop_and_flip(batch, indices, spec);
+AugmentDraw augment_draw(int64_t seed, int64_t epoch, int64_t index) {
+  const uint32_t h = hash32(hash32(run_key(seed, epoch) ^ low32(index)) ^ high32(index));
+  const uint32_t rest = h / kChoices;
+  return {static_cast<int64_t>(h % kChoices), static_cast<int64_t>(rest % kChoices), ((rest / kChoices) & 1U) != 0};
+}
 
-  at::Tensor x = batch.to(at::kFloat).div_(255.0);
-  if (spec.input_size != x.size(-1)) {
-    // Bilinear, half-pixel centres (align_corners=false), as torchvision's Resize on tensors.
-    x = at::upsample_bilinear2d(x, {spec.input_size, spec.input_size}, /*align_corners=*/false);
+at::Tensor augment_draws(const at::Tensor& indices, int64_t seed, int64_t epoch) {
+  require(indices.dim() == 1 && at::isIntegralType(indices.scalar_type(), /*includeBool=*/false),
+          "indices must be a 1-D integer tensor", indices);
+  const at::Tensor index = indices.to(at::kLong);
+  // The same arithmetic as augment_draw, one sample per element. Indices are non-negative, so the
+  // arithmetic shift below is the logical one.
+  at::Tensor h = at::bitwise_and(index, kMask32).bitwise_xor_(static_cast<int64_t>(run_key(seed, epoch)));
+  hash32_(h).bitwise_xor_(at::bitwise_right_shift(index, 32));
+  hash32_(h);
+  const at::Tensor rest = at::floor_divide(h, kChoices);
+  return at::stack({at::remainder(h, kChoices), at::remainder(rest, kChoices),
+                    at::floor_divide(rest, kChoices).bitwise_and_(1)},
+                   /*dim=*/1);
+}
+
+at::Tensor crop_and_flip(const at::Tensor& batch, const at::Tensor& draws) {
+  require(batch.dim() == 4, "crop_and_flip needs a [B, C, H, W] batch", batch);
+  const int64_t n = batch.size(0), height = batch.size(2), width = batch.size(3);
+  require(draws.dim() == 2 && draws.size(0) == n && draws.size(1) == 3 && draws.scalar_type() == at::kLong &&
+              draws.device() == batch.device(),
+          "crop_and_flip needs int64 draws [" + std::to_string(n) + ", 3] on the batch's device", draws);
+  // One gather from the zero-padded batch: output pixel (y, x) of sample i comes from padded row top_i + y
+  // and column left_i + x, or left_i + (W - 1 - x) when the sample is flipped.
+  const auto long_options = draws.options();
+  const at::Tensor top = draws.select(1, 0).view({n, 1});
+  const at::Tensor left = draws.select(1, 1).view({n, 1});
+  const at::Tensor flip = draws.select(1, 2).view({n, 1});
+  const at::Tensor ys = at::arange(height, long_options);
+  const at::Tensor xs = at::arange(width, long_options);
+  const at::Tensor rows = (top + ys).view({n, 1, height, 1});
+  const at::Tensor mirror = at::arange(width - 1, -width, -2, long_options);  // W-1-2x: x -> W-1-x
+  const at::Tensor cols = (left + xs).add_(flip * mirror).view({n, 1, 1, width});
+  const at::Tensor samples = at::arange(n, long_options).view({n, 1, 1, 1});
+  const at::Tensor channels = at::arange(batch.size(1), long_options).view({1, -1, 1, 1});
+  const at::Tensor padded = at::constant_pad_nd(batch, {kCropPad, kCropPad, kCropPad, kCropPad}, 0);
+  return padded.index({samples, channels, rows, cols});
+}
+
+at::Tensor to_model_input(const at::Tensor& batch, int64_t input_size, bool channels_last) {
+  require(batch.dim() == 4 && batch.size(1) == 3 && batch.scalar_type() == at::kByte,
+          "expected a uint8 [B, 3, H, W] batch", batch);
+  require(input_size > 0, "input_size must be positive (" + std::to_string(input_size) + ")", batch);
+  const auto format = channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;
+  const int64_t n = batch.size(0), height = batch.size(2), width = batch.size(3);
+  const auto float_options = batch.options().dtype(at::kFloat).memory_format(format);
+  if (n == 0) return at::empty({0, 3, input_size, input_size}, float_options);
+
+  // Convert and normalise in one pass per channel, at the source resolution: (x / 255 - mean) / std as
+  // x * scale + shift. Scalars, not a [1, 3, 1, 1] tensor: nothing is copied from the host. Bilinear
+  // weights sum to one, so normalising before the resize equals normalising after it, on up to 49x fewer
+  // pixels (32 -> 224).
+  constexpr double kMean[3] = {0.485, 0.456, 0.406};
+  constexpr double kStd[3] = {0.229, 0.224, 0.225};
+  at::Tensor x = at::empty({n, 3, height, width}, float_options);
+  for (int64_t c = 0; c < 3; ++c) {
+    at::Tensor channel = x.select(1, c);
+    at::mul_out(channel, batch.select(1, c), 1.0 / (255.0 * kStd[c])).add_(-kMean[c] / kStd[c]);
   }
-  const auto options = x.options();
-  const at::Tensor mean = at::tensor({0.485, 0.456, 0.406}, options).view({1, 3, 1, 1});
-  const at::Tensor std = at::tensor({0.229, 0.224, 0.225}, options).view({1, 3, 1, 1});
-  return x.sub_(mean).div_(std);
+  if (input_size == height && input_size == width) return x;
+  // Half-pixel centres (align_corners=false) as torchvision's Resize on tensors. Its default antialias=True
+  // only changes anything when shrinking; enlarging uses the plain (cheaper) bilinear kernel. Both keep the
+  // input's memory format.
+  const bool shrinks = input_size < height || input_size < width;
+  x = shrinks ? at::_upsample_bilinear2d_aa(x, {input_size, input_size}, /*align_corners=*/false)
+              : at::upsample_bilinear2d(x, {input_size, input_size}, /*align_corners=*/false);
+  return x.contiguous(format);
+}
+
+at::Tensor prepare_batch(const at::Tensor& images, const at::Tensor& indices, const BatchSpec& spec) {
+  require(images.dim() == 4 && images.scalar_type() == at::kByte, "images must be uint8 [N, 3, H, W]", images);
+  require(indices.dim() == 1 && at::isIntegralType(indices.scalar_type(), /*includeBool=*/false),
+          "indices must be a 1-D integer tensor", indices);
+  // The one host-to-device copy, when the caller's indices live on the host.
+  const at::Tensor index = indices.to(images.device(), at::kLong);
+  at::Tensor batch = images.index_select(0, index);  // the batch only: the dataset stays uint8
+  if (spec.augment) batch = crop_and_flip(batch, augment_draws(index, spec.seed, spec.epoch));
+  return to_model_input(batch, spec.input_size, spec.channels_last);
 }
 
 }  // namespace ftbench::train
