@@ -28,8 +28,8 @@ int64_t bottleneck_width(int64_t planes, int64_t groups, int64_t base_width) {
 
 BasicBlockImpl::BasicBlockImpl(int64_t in_planes, int64_t planes, int64_t stride, nn::Sequential down)
     : conv1(register_module("conv1", conv3x3(in_planes, planes, stride))),
-      conv2(register_module("conv2", conv3x3(planes, planes, 1))),
       bn1(register_module("bn1", nn::BatchNorm2d(planes))),
+      conv2(register_module("conv2", conv3x3(planes, planes, 1))),
       bn2(register_module("bn2", nn::BatchNorm2d(planes))) {
   if (down) downsample = register_module("downsample", down);
 }
@@ -53,11 +53,11 @@ const int BasicBlockImpl::kResidualLine = __LINE__ - 3;  // `out += identity;` a
 BottleneckImpl::BottleneckImpl(int64_t in_planes, int64_t planes, int64_t stride, nn::Sequential down,
                                int64_t groups, int64_t base_width)
     : conv1(register_module("conv1", conv1x1(in_planes, bottleneck_width(planes, groups, base_width), 1))),
+      bn1(register_module("bn1", nn::BatchNorm2d(bottleneck_width(planes, groups, base_width)))),
       conv2(register_module("conv2", conv3x3(bottleneck_width(planes, groups, base_width),
                                              bottleneck_width(planes, groups, base_width), stride, groups))),
-      conv3(register_module("conv3", conv1x1(bottleneck_width(planes, groups, base_width), planes * kExpansion, 1))),
-      bn1(register_module("bn1", nn::BatchNorm2d(bottleneck_width(planes, groups, base_width)))),
       bn2(register_module("bn2", nn::BatchNorm2d(bottleneck_width(planes, groups, base_width)))),
+      conv3(register_module("conv3", conv1x1(bottleneck_width(planes, groups, base_width), planes * kExpansion, 1))),
       bn3(register_module("bn3", nn::BatchNorm2d(planes * kExpansion))) {
   if (down) downsample = register_module("downsample", down);
 }

@@ -27,8 +27,11 @@ class BasicBlockImpl : public torch::nn::Module {
   BasicBlockImpl(int64_t in_planes, int64_t planes, int64_t stride, torch::nn::Sequential downsample);
   at::Tensor forward(const at::Tensor& x);
 
-  torch::nn::Conv2d conv1{nullptr}, conv2{nullptr};
-  torch::nn::BatchNorm2d bn1{nullptr}, bn2{nullptr};
+  // Declared (so registered) in torchvision's order: conv1, bn1, conv2, bn2, downsample.
+  torch::nn::Conv2d conv1{nullptr};
+  torch::nn::BatchNorm2d bn1{nullptr};
+  torch::nn::Conv2d conv2{nullptr};
+  torch::nn::BatchNorm2d bn2{nullptr};
   torch::nn::Sequential downsample{nullptr};  // null when the shapes already match
 };
 TORCH_MODULE(BasicBlock);
@@ -44,8 +47,12 @@ class BottleneckImpl : public torch::nn::Module {
                  int64_t groups = 1, int64_t base_width = 64);
   at::Tensor forward(const at::Tensor& x);
 
-  torch::nn::Conv2d conv1{nullptr}, conv2{nullptr}, conv3{nullptr};
-  torch::nn::BatchNorm2d bn1{nullptr}, bn2{nullptr}, bn3{nullptr};
+  torch::nn::Conv2d conv1{nullptr};
+  torch::nn::BatchNorm2d bn1{nullptr};
+  torch::nn::Conv2d conv2{nullptr};
+  torch::nn::BatchNorm2d bn2{nullptr};
+  torch::nn::Conv2d conv3{nullptr};
+  torch::nn::BatchNorm2d bn3{nullptr};
   torch::nn::Sequential downsample{nullptr};
 };
 TORCH_MODULE(Bottleneck);

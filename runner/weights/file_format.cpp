@@ -35,8 +35,11 @@ const char* format_name(FileFormat format) {
 FileFormat detect_format(ByteSpan file, const std::string& where, bool safetensors_extension) {
   if (file.size == 0) throw InputError(where + ": the file is empty; " + kExpected);
   if (looks_like_zip(file.data, file.size)) return FileFormat::kTorchZip;
-  if (looks_like_torch_legacy(file)) return FileFormat::kTorchLegacy;
+  // Safetensors before legacy: a safetensors file starts with its header length, whose low byte is 0x80 (the
+  // legacy pickle's first byte) for one header size in 256. A legacy file never passes the safetensors test:
+  // its first eight bytes read as a length far beyond the header limit.
   if (looks_like_safetensors(file)) return FileFormat::kSafetensors;
+  if (looks_like_torch_legacy(file)) return FileFormat::kTorchLegacy;
   // A real safetensors file starts with a small length, whose high bytes are zeros: never text.
   if (looks_like_text(file)) throw InputError(where + ": a text file, not a weights file; " + kExpected);
   if (safetensors_extension) return FileFormat::kSafetensors;

@@ -4,6 +4,8 @@
 #include <ATen/Functions.h>
 #include <unistd.h>
 
+#include <fstream>
+
 #include "fixtures.h"
 #include "runner/base/error.h"
 #include "runner/weights/safetensors_writer.h"
@@ -29,6 +31,26 @@ TEST(SafetensorsWriter, RoundTripsViewsAndDtypes) {
       EXPECT_TRUE(testing::bytes_of(*b) == testing::bytes_of(t)) << name;
     }
   }
+  fs::remove(out);
+}
+
+// A safetensors header length whose low byte is 0x80 (also the first byte of a legacy torch.save pickle) is
+// still read as safetensors: googlenet's 10-class state dict once was such a file.
+TEST(SafetensorsWriter, HeaderLengthStartingWith0x80IsStillSafetensors) {
+  const fs::path out = fs::temp_directory_path() / ("ftbench-0x80-" + std::to_string(::getpid()) + ".safetensors");
+  bool found = false;
+  for (int pad = 1; pad < 600 && !found; ++pad) {  // vary the header length through the tensor's name
+    write_safetensors(out, {{std::string(static_cast<std::size_t>(pad), 'w'), at::ones({3})}});
+    std::ifstream in(out, std::ios::binary);
+    const int first = in.get();
+    if (first != 0x80) continue;
+    found = true;
+    const StateDict back = read_state_dict(out);
+    EXPECT_EQ(back.format, "safetensors");
+    ASSERT_EQ(back.tensors.size(), 1u);
+    EXPECT_TRUE(back.tensors[0].second.equal(at::ones({3})));
+  }
+  EXPECT_TRUE(found) << "no header length with low byte 0x80 was produced";
   fs::remove(out);
 }
 
