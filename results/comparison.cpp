@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <limits>
 #include <optional>
 #include <utility>
 
@@ -66,26 +67,31 @@ std::optional<RunNumbers> run_numbers(const RunRecord& run, const Metric& metric
     peak = std::max(peak, e.peak_memory_bytes);
   }
   n.img_per_s = img_per_s / static_cast<double>(run.epochs.size());
-  n.peak_memory_bytes = static_cast<double>(peak);
+  // 0: not measured (a file written before peak_memory_bytes existed); left out of the mean.
+  n.peak_memory_bytes = peak > 0 ? static_cast<double>(peak) : std::numeric_limits<double>::quiet_NaN();
   return n;
 }
 
-// Mean and sample standard deviation (n - 1); std is absent for fewer than two values.
+// Mean and sample standard deviation (n - 1) over the runs where the value is known (finite); std is absent
+// for fewer than two values, both for none.
 struct Stat {
   std::optional<double> mean, std;
 };
 
 Stat stat(const std::vector<RunNumbers>& runs, double RunNumbers::*field) {
+  std::vector<double> values;
+  for (const auto& r : runs)
+    if (std::isfinite(r.*field)) values.push_back(r.*field);
   Stat s;
-  if (runs.empty()) return s;
+  if (values.empty()) return s;
   double sum = 0;
-  for (const auto& r : runs) sum += r.*field;
-  const double mean = sum / static_cast<double>(runs.size());
+  for (double v : values) sum += v;
+  const double mean = sum / static_cast<double>(values.size());
   s.mean = mean;
-  if (runs.size() >= 2) {
+  if (values.size() >= 2) {
     double squares = 0;
-    for (const auto& r : runs) squares += (r.*field - mean) * (r.*field - mean);
-    s.std = std::sqrt(squares / static_cast<double>(runs.size() - 1));
+    for (double v : values) squares += (v - mean) * (v - mean);
+    s.std = std::sqrt(squares / static_cast<double>(values.size() - 1));
   }
   return s;
 }

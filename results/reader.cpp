@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <limits>
 #include <system_error>
 
 #include "results/h5/error.h"
@@ -22,7 +23,8 @@ const char* kReadFix = "pass a results file written by 'ftbench run' (default re
 
 RunInfo read_info(const h5::Group& run) {
   RunInfo info;
-  for (const auto& [key, field] : schema::kRunStrings) info.*field = run.string_attribute(key);
+  for (const auto& [key, field] : schema::kRunStrings)
+    if (run.has_attribute(key) || !schema::added_later(key)) info.*field = run.string_attribute(key);
   for (const auto& [key, field] : schema::kRunInts) info.*field = run.int_attribute(key);
   const std::string status = run.string_attribute(schema::kStatus);
   info.status = schema::parse_status(status);
@@ -51,13 +53,22 @@ std::vector<EpochRow> read_epochs(const h5::Group& run) {
   // Files written by this ftbench always hold as many rows in every dataset (each change replaces the whole
   // file); a file edited by other tools may not, and then only rows present in every dataset count.
   std::size_t rows = std::min(epochs.size(), confusion.size() / (kClasses * kClasses));
+  const auto absent = [&](const char* name) { return !run.has(name) && schema::added_later(name); };
   std::vector<std::vector<double>> series;
   for (const auto& s : schema::kSeries) {
+    if (absent(s.name)) {
+      series.emplace_back(epochs.size(), std::numeric_limits<double>::quiet_NaN());
+      continue;
+    }
     series.push_back(read_rows(run, s.name, 1));
     rows = std::min(rows, series.back().size());
   }
   std::vector<std::vector<int64_t>> int_series;
   for (const auto& s : schema::kIntSeries) {
+    if (absent(s.name)) {
+      int_series.emplace_back(epochs.size(), 0);
+      continue;
+    }
     int_series.push_back(run.open_dataset(s.name).read_int64());
     rows = std::min(rows, int_series.back().size());
   }

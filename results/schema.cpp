@@ -11,6 +11,12 @@ RunStatus parse_status(const std::string& text) {
   return RunStatus::kAbsent;
 }
 
+bool added_later(const std::string& name) {
+  for (const char* later : kAddedLater)
+    if (name == later) return true;
+  return false;
+}
+
 ExperimentInfo read_root(const h5::Group& root, const std::string& fix, int64_t& schema_version) {
   const auto not_ours = [&](const std::string& why) {
     return InputError(root.file() + " is not an ftbench results file (" + why + "); " + fix);

@@ -83,6 +83,14 @@ inline const std::array<Series<int64_t>, 3> kIntSeries{{
     {"comm_bytes", &EpochRow::comm_bytes, "gradient bytes all-reduced by each rank during the epoch"},
     {"trainable_params", &EpochRow::trainable_params, "parameters that trained in this epoch"},
 }};
+// Attributes and series that schema v1 gained after its first files were written (2026-11-29, the results
+// issue). Readers give files without them "" (attributes), NaN (float series) or 0 (integer series) instead
+// of refusing them; the writer always writes them.
+inline const std::array<const char*, 12> kAddedLater{
+    "devices",      "torch_version",   "nccl_version", "mpi_version",       "hdf5_version", "test_acc5",
+    "data_seconds", "compute_seconds", "comm_seconds", "peak_memory_bytes", "comm_bytes",   "trainable_params"};
+bool added_later(const std::string& name);
+
 inline constexpr const char* kPerClassAcc = "per_class_acc";  // [E, 10] float64
 inline constexpr const char* kConfusion = "confusion";          // [E, 10, 10] int64, [epoch][true][predicted]
 

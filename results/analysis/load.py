@@ -21,6 +21,7 @@ RUN_COLUMNS = ["experiment", "file", "run", "name", "model", "strategy", "weight
 METRIC_COLUMNS = ["epoch", "train_loss", "train_acc", "test_loss", "test_acc", "test_acc5", "lr", "epoch_seconds",
                   "data_seconds", "compute_seconds", "comm_seconds", "images_per_second", "peak_memory_bytes",
                   "comm_bytes", "trainable_params"]
+INT_COLUMNS = {"epoch", "peak_memory_bytes", "comm_bytes", "trainable_params"}
 # Derived: wall time from the run's start to the end of this epoch (cumulative epoch_seconds).
 DERIVED_COLUMNS = ["cumulative_seconds"]
 
@@ -63,8 +64,11 @@ def _runs(path):
         for run_id, run in f["runs"].items():
             if "status" not in run.attrs:  # cut short while being created: no run yet
                 continue
-            data = {name: run[name][()] for name in METRIC_COLUMNS + ["per_class_acc", "confusion"]}
+            data = {name: run[name][()] for name in METRIC_COLUMNS + ["per_class_acc", "confusion"] if name in run}
             rows = min(len(v) for v in data.values())
+            for name in METRIC_COLUMNS:  # columns that files written before they existed lack (SCHEMA.md)
+                if name not in data:
+                    data[name] = np.zeros(rows, np.int64) if name in INT_COLUMNS else np.full(rows, np.nan)
             yield root, run_id, dict(run.attrs), {k: v[:rows] for k, v in data.items()}
 
 

@@ -226,6 +226,7 @@ std::vector<FileRecord> seeded_files() {
   a.runs.push_back(seeded("resnet18-full", "resnet18", "full", "torchvision", 0, {0.5, 0.8, 0.7}));
   a.runs.push_back(seeded("resnet18-full", "resnet18", "full", "torchvision", 1, {0.6, 0.7, 0.9}));
   a.runs.push_back(seeded("vgg16-linear_probe", "vgg16", "linear_probe", "torchvision", 0, {0.3, 0.4}));
+  for (auto& e : a.runs.back().epochs) e.peak_memory_bytes = 0;  // as in files from before the column existed
   a.runs.push_back(seeded("resnet18-lr0.01", "resnet18", "full", "torchvision", 0, {0.95}));
   RunRecord empty = seeded("alexnet-full", "alexnet", "full", "none", 0, {});
   empty.info.status = RunStatus::kRunning;
@@ -276,6 +277,8 @@ TEST(Comparison, OneRowPerConfigurationWithMeanStdAndNAcrossFiles) {
   EXPECT_EQ(one["n"], 1);
   EXPECT_DOUBLE_EQ(one["best"].get<double>(), 0.95);
   EXPECT_TRUE(one["best_std"].is_null());
+  const auto& vgg = rows[2];  // peak memory 0 = not measured: null, not a mean of zeros
+  EXPECT_TRUE(vgg["peak_memory_bytes"].is_null());
   const auto& none = rows[3];
   EXPECT_EQ(none["n"], 0);
   EXPECT_EQ(none["runs"], 1);

@@ -4,7 +4,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -409,6 +411,61 @@ TEST(Store, ALinkToTheFileStaysALink) {
   store.begin_run(run("r", 0));
   EXPECT_TRUE(fs::is_symlink(link));
   EXPECT_EQ(read_results(real).runs.size(), 1u);
+}
+
+TEST(Reader, RunWrittenBeforeTheLaterColumnsReadsWithBlanks) {
+  // A run as the first schema-v1 writer left it: no devices or version attributes, no test_acc5, timing,
+  // memory, communication or trainable_params series. It is read, not refused.
+  TempDir dir;
+  const std::string path = dir.file("old.h5");
+  Store::open(path, experiment("exp"));
+  {
+    h5::File file = h5::File::open(path, h5::Access::kReadWrite, std::chrono::seconds(0));
+    h5::Group old = file.root().open_group("runs").create_group("old-s0");
+    const RunInfo info = run("old-s0", 0);
+    for (const char* key : {"run_id", "model", "strategy", "weights", "weights_file", "weights_sha256", "weights_load",
+                            "backend", "device", "config_toml", "ftbench_version", "git_commit", "hostnames",
+                            "start_time", "end_time", "error"})
+      old.set_attribute(key, std::string(key) == "model" ? info.model : std::string("x"));
+    for (const char* key : {"seed", "world_size", "params_total", "params_trainable", "input_size", "global_batch"})
+      old.set_attribute(key, int64_t{3});
+    const EpochRow row = epoch_row(1, 0);
+    const std::pair<const char*, double> series[] = {
+        {"train_loss", row.train_loss}, {"train_acc", row.train_acc}, {"test_loss", row.test_loss},
+        {"test_acc", row.test_acc}, {"lr", row.lr}, {"epoch_seconds", row.epoch_seconds},
+        {"images_per_second", row.images_per_second}};
+    for (const auto& [name, value] : series) {
+      h5::Dataset d = old.create_dataset(name, h5::Element::kFloat64, {}, 16);
+      d.resize_rows(1);
+      d.write_row(0, &value, 1);
+    }
+    std::array<double, 10> per_class{};
+    h5::Dataset pc = old.create_dataset("per_class_acc", h5::Element::kFloat64, {10}, 16);
+    pc.resize_rows(1);
+    pc.write_row(0, per_class.data(), per_class.size());
+    std::array<int64_t, 100> confusion{};
+    confusion[0] = 5;
+    h5::Dataset cm = old.create_dataset("confusion", h5::Element::kInt64, {10, 10}, 16);
+    cm.resize_rows(1);
+    cm.write_row(0, confusion.data(), confusion.size());
+    h5::Dataset ep = old.create_dataset("epoch", h5::Element::kInt64, {}, 16);
+    ep.resize_rows(1);
+    const int64_t one = 1;
+    ep.write_row(0, &one, 1);
+    old.set_attribute("status", std::string("completed"));
+  }
+  const FileRecord record = read_results(path);
+  ASSERT_EQ(record.runs.size(), 1u);
+  const RunRecord& old = record.runs[0];
+  EXPECT_EQ(old.info.model, "resnet18");
+  EXPECT_EQ(old.info.devices, "");
+  EXPECT_EQ(old.info.hdf5_version, "");
+  ASSERT_EQ(old.epochs.size(), 1u);
+  EXPECT_EQ(old.epochs[0].test_acc, epoch_row(1, 0).test_acc);
+  EXPECT_TRUE(std::isnan(old.epochs[0].test_acc5));
+  EXPECT_TRUE(std::isnan(old.epochs[0].comm_seconds));
+  EXPECT_EQ(old.epochs[0].peak_memory_bytes, 0);
+  EXPECT_EQ(old.epochs[0].confusion[0][0], 5);
 }
 
 TEST(Reader, MissingFileIsInputError) {
