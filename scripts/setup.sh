@@ -15,6 +15,7 @@ APT_PACKAGES=(
   libtomlplusplus-dev libcli11-dev nlohmann-json3-dev        # config, CLI, JSON report
   libgtest-dev libarchive-dev zlib1g-dev                     # tests; reading cifar-10-binary.tar.gz
   clang-14 libclang-rt-14-dev                                # libFuzzer targets of the weight parsers (scripts/fuzz.sh)
+  munge slurmctld slurmd slurm-client                        # a one-node Slurm for the job-script tests (tests/slurm)
   python3-venv
 )
 

@@ -192,9 +192,8 @@ ModelEntry regnet_entry(const std::string& name, const RegNetDesign& design, con
     return std::make_shared<RegNet>(design, num_classes);
   };
   entry.native_input_size = 224;
-  // Five stride-2 steps: from 33 up, the last stage is larger than 1x1, so training-mode BatchNorm has more
-  // than one value per channel even for a batch of one (evaluation works down to 1x1).
-  entry.min_input_size = 33;
+  // Five stride-2 steps leave 1x1 at 32, as for ResNet (smaller inputs would run on padding alone).
+  entry.min_input_size = 32;
   entry.head = {"fc"};
   entry.stages = {stage("stem")};
   for (size_t i = 0; i < regnet_stage_params(design).size(); ++i) {

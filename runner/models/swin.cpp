@@ -331,9 +331,9 @@ std::vector<ModelEntry> swin_family() {
     return std::make_shared<SwinTransformer>(tiny, num_classes);
   };
   entry.native_input_size = 224;
-  // One 4x4 patch is enough: windows are padded and PatchMerging pads odd maps, so every stage works on a
-  // 1x1 map (the shifted windows and their mask only come into play from 32x32, where stage 1 is > 7x7).
-  entry.min_input_size = 4;
+  // The 4x4 patches and three PatchMerging steps leave 1x1 at 32, as for the 32x-downsampling CNNs. (Windows
+  // are padded, so torchvision runs down to one 4x4 patch; below 32 the later stages would see padding only.)
+  entry.min_input_size = 32;
   entry.head = {"head"};
   // The patch embedding (features.0), the four stages (features.1, .3, .5, .7) with the PatchMerging layers
   // between them (features.2, .4, .6), the final LayerNorm, the head.

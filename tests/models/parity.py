@@ -48,6 +48,11 @@ def build(name: str, classes: int) -> torch.nn.Module:
                 if module.weight is not None:
                     module.weight.copy_(torch.rand(module.weight.shape, generator=gen) + 0.5)
                     module.bias.copy_(torch.randn(module.bias.shape, generator=gen) * 0.1)
+        # Parameters initialised to (almost) nothing would hide whole branches from the comparison: vit's
+        # zero head, convnext's layer_scale of 1e-6, zero biases. Give them values of a useful size.
+        for _, p in model.named_parameters():
+            if p.numel() > 0 and p.abs().max().item() < 1e-4:
+                p.copy_(torch.randn(p.shape, generator=gen) * 0.05)
     return model
 
 

@@ -2,3 +2,4 @@
 # stage is 1x1). TRAIN draws the stochastic-depth masks from the shared seed.
 ftbench_add_parity_test(convnext_tiny 32)
 ftbench_add_parity_test(convnext_tiny 32 TRAIN)
+ftbench_add_parity_test(convnext_tiny 32 CLASSES 10)
