@@ -1,1 +1,4 @@
-# PLACEHOLDER: shufflenet parity cases are being written (see tests/models/CMakeLists.txt).
+# ShuffleNet V2: parity with torchvision (see tests/models/CMakeLists.txt). 33 is the registry's
+# min_input_size.
+ftbench_add_parity_test(shufflenet_v2_x1_0 33)
+ftbench_add_parity_test(shufflenet_v2_x1_0 33 TRAIN CLASSES 10)
