@@ -147,9 +147,9 @@ ModelEntry efficientnet_entry(const std::string& name, double width_mult, double
     return std::make_shared<EfficientNet>(width_mult, depth_mult, dropout, num_classes);
   };
   entry.native_input_size = 224;
-  // Five stride-2 steps: at 32 the last BatchNorm sees a 1x1 map, which training mode rejects for a batch of
-  // one; 33 leaves 2x2.
-  entry.min_input_size = 33;
+  // Five stride-2 steps leave 1x1 at 32, as for ResNet. (Training-mode BatchNorm on that 1x1 map needs two or
+  // more images per rank, which ftbench guarantees: it drops a last batch that would give a rank one image.)
+  entry.min_input_size = 32;
   entry.head = {"classifier.1"};
   // The stem (features.0), the seven MBConv stages (features.1 .. features.7), the last 1x1 conv
   // (features.8), the classifier.

@@ -217,9 +217,9 @@ ModelEntry mobilenet_entry(const std::string& name, std::function<ClassifierPtr(
   entry.name = name;
   entry.build = std::move(build);
   entry.native_input_size = 224;
-  // Five stride-2 steps: at 32 the last BatchNorm sees a 1x1 map, which training mode rejects for a batch of
-  // one; 33 leaves 2x2.
-  entry.min_input_size = 33;
+  // Five stride-2 steps leave 1x1 at 32, as for ResNet. (Training-mode BatchNorm on that 1x1 map needs two or
+  // more images per rank, which ftbench guarantees: it drops a last batch that would give a rank one image.)
+  entry.min_input_size = 32;
   entry.head = {std::move(head)};
   entry.stages = feature_stages(num_features);
   entry.weights_file = weights_file;
