@@ -84,27 +84,38 @@ at::Tensor augment_draws(const at::Tensor& indices, int64_t seed, int64_t epoch)
                    /*dim=*/1);
 }
 
-at::Tensor crop_and_flip(const at::Tensor& batch, const at::Tensor& draws) {
-  require(batch.dim() == 4, "crop_and_flip needs a [B, C, H, W] batch", batch);
-  const int64_t n = batch.size(0), height = batch.size(2), width = batch.size(3);
+namespace {
+
+// The crops of images[samples[i]] at draws[i], zero outside the image, as one gather straight from
+// `images` (for the dataset: no index_select first, no padded copy): output pixel (y, x) of crop i is
+// image pixel (top_i - kCropPad + y, left_i - kCropPad + x), or column left_i - kCropPad + (W - 1 - x)
+// when flipped; coordinates outside the image are clamped for the gather and their pixels zeroed.
+at::Tensor gather_crops(const at::Tensor& images, const at::Tensor& samples, const at::Tensor& draws) {
+  const int64_t n = samples.size(0), height = images.size(2), width = images.size(3);
   require(draws.dim() == 2 && draws.size(0) == n && draws.size(1) == 3 && draws.scalar_type() == at::kLong &&
-              draws.device() == batch.device(),
-          "crop_and_flip needs int64 draws [" + std::to_string(n) + ", 3] on the batch's device", draws);
-  // One gather from the zero-padded batch: output pixel (y, x) of sample i comes from padded row top_i + y
-  // and column left_i + x, or left_i + (W - 1 - x) when the sample is flipped.
+              draws.device() == images.device(),
+          "crops need int64 draws [" + std::to_string(n) + ", 3] on the images' device", draws);
   const auto long_options = draws.options();
   const at::Tensor top = draws.select(1, 0).view({n, 1});
   const at::Tensor left = draws.select(1, 1).view({n, 1});
   const at::Tensor flip = draws.select(1, 2).view({n, 1});
-  const at::Tensor ys = at::arange(height, long_options);
-  const at::Tensor xs = at::arange(width, long_options);
-  const at::Tensor rows = (top + ys).view({n, 1, height, 1});
+  at::Tensor rows = top + at::arange(-kCropPad, height - kCropPad, long_options);
   const at::Tensor mirror = at::arange(width - 1, -width, -2, long_options);  // W-1-2x: x -> W-1-x
-  const at::Tensor cols = (left + xs).add_(flip * mirror).view({n, 1, 1, width});
-  const at::Tensor samples = at::arange(n, long_options).view({n, 1, 1, 1});
-  const at::Tensor channels = at::arange(batch.size(1), long_options).view({1, -1, 1, 1});
-  const at::Tensor padded = at::constant_pad_nd(batch, {kCropPad, kCropPad, kCropPad, kCropPad}, 0);
-  return padded.index({samples, channels, rows, cols});
+  at::Tensor cols = (left + at::arange(-kCropPad, width - kCropPad, long_options)).add_(flip * mirror);
+  const at::Tensor inside = (rows.ge(0) & rows.lt(height)).view({n, 1, height, 1}) &
+                            (cols.ge(0) & cols.lt(width)).view({n, 1, 1, width});
+  at::Tensor crops = images.index({samples.view({n, 1, 1, 1}),
+                                   at::arange(images.size(1), long_options).view({1, -1, 1, 1}),
+                                   rows.clamp_(0, height - 1).view({n, 1, height, 1}),
+                                   cols.clamp_(0, width - 1).view({n, 1, 1, width})});
+  return crops.mul_(inside);
+}
+
+}  // namespace
+
+at::Tensor crop_and_flip(const at::Tensor& batch, const at::Tensor& draws) {
+  require(batch.dim() == 4, "crop_and_flip needs a [B, C, H, W] batch", batch);
+  return gather_crops(batch, at::arange(batch.size(0), draws.options()), draws);
 }
 
 at::Tensor to_model_input(const at::Tensor& batch, int64_t input_size, bool channels_last) {
@@ -113,20 +124,23 @@ at::Tensor to_model_input(const at::Tensor& batch, int64_t input_size, bool chan
   require(input_size > 0, "input_size must be positive (" + std::to_string(input_size) + ")", batch);
   const auto format = channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;
   const int64_t n = batch.size(0), height = batch.size(2), width = batch.size(3);
-  const auto float_options = batch.options().dtype(at::kFloat).memory_format(format);
-  if (n == 0) return at::empty({0, 3, input_size, input_size}, float_options);
+  const auto float_options = batch.options().dtype(at::kFloat);
+  if (n == 0) return at::empty({0, 3, input_size, input_size}, float_options.memory_format(format));
 
-  // Convert and normalise in one pass per channel, at the source resolution: (x / 255 - mean) / std as
-  // x * scale + shift. Scalars, not a [1, 3, 1, 1] tensor: nothing is copied from the host. Bilinear
-  // weights sum to one, so normalising before the resize equals normalising after it, on up to 49x fewer
-  // pixels (32 -> 224).
+  // Convert and normalise in one pass, at the source resolution: (x / 255 - mean) / std as
+  // shift + x * scale. scale and shift are filled on the device from scalars: nothing is copied from the
+  // host. Bilinear weights sum to one, so normalising before the resize equals normalising after it, on up
+  // to 49x fewer pixels (32 -> 224).
   constexpr double kMean[3] = {0.485, 0.456, 0.406};
   constexpr double kStd[3] = {0.229, 0.224, 0.225};
-  at::Tensor x = at::empty({n, 3, height, width}, float_options);
+  const at::Tensor scale = at::empty({1, 3, 1, 1}, float_options);
+  const at::Tensor shift = at::empty({1, 3, 1, 1}, float_options);
   for (int64_t c = 0; c < 3; ++c) {
-    at::Tensor channel = x.select(1, c);
-    at::mul_out(channel, batch.select(1, c), 1.0 / (255.0 * kStd[c])).add_(-kMean[c] / kStd[c]);
+    scale.select(1, c).fill_(1.0 / (255.0 * kStd[c]));
+    shift.select(1, c).fill_(-kMean[c] / kStd[c]);
   }
+  at::Tensor x = at::empty({n, 3, height, width}, float_options.memory_format(format));
+  at::addcmul_out(x, shift, batch, scale);
   if (input_size == height && input_size == width) return x;
   // Half-pixel centres (align_corners=false) as torchvision's Resize on tensors. Its default antialias=True
   // only changes anything when shrinking; enlarging uses the plain (cheaper) bilinear kernel. Both keep the
@@ -143,8 +157,9 @@ at::Tensor prepare_batch(const at::Tensor& images, const at::Tensor& indices, co
           "indices must be a 1-D integer tensor", indices);
   // The one host-to-device copy, when the caller's indices live on the host.
   const at::Tensor index = indices.to(images.device(), at::kLong);
-  at::Tensor batch = images.index_select(0, index);  // the batch only: the dataset stays uint8
-  if (spec.augment) batch = crop_and_flip(batch, augment_draws(index, spec.seed, spec.epoch));
+  // Only the batch is gathered and converted: the dataset stays uint8.
+  const at::Tensor batch = spec.augment ? gather_crops(images, index, augment_draws(index, spec.seed, spec.epoch))
+                                        : images.index_select(0, index);
   return to_model_input(batch, spec.input_size, spec.channels_last);
 }
 
