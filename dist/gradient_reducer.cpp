@@ -101,20 +101,29 @@ GradientReducer::~GradientReducer() {
   for (auto& p : params_) torch::autograd::impl::set_post_acc_grad_hooks(p, nullptr);
 }
 
-void GradientReducer::prepare_step() {
+void GradientReducer::prepare_step(bool zero) {
   std::fill(ready_.begin(), ready_.end(), false);
   for (auto& bucket : buckets_) {
     bucket->pending = bucket->params.size();
     bucket->work.reset();
-    bucket->buffer.zero_();
   }
+  if (zero) zero_grads();
+  next_launch_ = 0;
+  active_ = true;
+}
+
+void GradientReducer::prepare_no_sync(bool zero) {
+  if (active_) throw DistError("GradientReducer::prepare_no_sync() during a step that was not finalized");
+  if (zero) zero_grads();
+}
+
+void GradientReducer::zero_grads() {
+  for (auto& bucket : buckets_) bucket->buffer.zero_();
   // A .grad that is not (or no longer) a bucket view is zeroed on its own.
   for (std::size_t i = 0; i < params_.size(); ++i) {
     at::Tensor& p = params_[i];
     if (p.grad().defined() && !is_view(p.grad(), slot(i))) p.mutable_grad().zero_();
   }
-  next_launch_ = 0;
-  active_ = true;
 }
 
 void GradientReducer::mark_ready(std::size_t param_index) {

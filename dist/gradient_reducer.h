@@ -67,8 +67,13 @@ class GradientReducer {
   GradientReducer& operator=(const GradientReducer&) = delete;
 
   // Call before each backward, instead of zeroing gradients: clears the ready marks and sets every .grad to
-  // zero (the bucket views are kept).
-  void prepare_step();
+  // zero (the bucket views are kept). With zero = false the gradients are kept: the last micro-batch of an
+  // accumulated step adds to what prepare_no_sync() backwards left there, and the sum is all-reduced once.
+  void prepare_step(bool zero = true);
+  // Gradient accumulation (k micro-batches per optimizer step, one all-reduce per step): call this before
+  // each of the first k-1 backwards (zero = true on the first), then prepare_step(false) before the last
+  // backward, then finalize(). The hooks do not communicate; autograd accumulates into .grad locally.
+  void prepare_no_sync(bool zero);
   // Call after backward: every .grad then holds the sum over ranks.
   void finalize();
 
@@ -81,6 +86,7 @@ class GradientReducer {
 
  private:
   struct Bucket;
+  void zero_grads();
   void launch_in_order();
   void launch(Bucket& bucket);
   at::Tensor slot(std::size_t param_index) const;  // the parameter's flat slice of its bucket

@@ -103,6 +103,50 @@ TEST(GradientReducer, Bf16MatchesWithinBf16Precision) {
   check_against_reference(at::kBFloat16, /*bucket_mb=*/0.001, /*tolerance=*/2e-2);
 }
 
+// Gradient accumulation: this rank's shard in 3 micro-batches; the first two backwards run without
+// communication (prepare_no_sync), the last one launches the buckets, and one all-reduce gives the same
+// gradients as the whole batch at once.
+void check_accumulation(at::ScalarType grad_dtype, double tolerance) {
+  MpiCommunicator comm(/*timeout_s=*/60);
+  Problem s = make_setup();
+  const int64_t n = s.x.size(0);
+  (loss_sum(s.net, s.x, s.y) / static_cast<double>(n)).backward();
+  std::vector<at::Tensor> expected;
+  int64_t numel = 0;
+  for (auto& p : s.params) {
+    expected.push_back(p.grad().defined() ? p.grad().clone() : at::zeros_like(p));
+    p.mutable_grad() = at::Tensor();
+    numel += p.numel();
+  }
+
+  GradientReducer reducer(s.params, comm, {/*first_bucket_mb=*/0.001, /*bucket_cap_mb=*/0.001, grad_dtype});
+  const int64_t begin = n * comm.rank() / comm.size(), end = n * (comm.rank() + 1) / comm.size();
+  for (int step = 0; step < 2; ++step) {  // twice: the second step must start from zero again
+    for (int64_t j = 0; j < 3; ++j) {
+      const int64_t from = begin + (end - begin) * j / 3, to = begin + (end - begin) * (j + 1) / 3;
+      if (j < 2) reducer.prepare_no_sync(/*zero=*/j == 0);
+      else reducer.prepare_step(/*zero=*/false);
+      (loss_sum(s.net, s.x.slice(0, from, to), s.y.slice(0, from, to)) / static_cast<double>(n)).backward();
+      if (j < 2) {
+        EXPECT_EQ(reducer.take_stats().bytes, 0) << "a no-sync micro-batch communicated";
+      }
+    }
+    reducer.finalize();
+    for (std::size_t i = 0; i < s.params.size(); ++i) {
+      const double scale = std::max(1e-12, expected[i].abs().max().item<double>());
+      const double error = (s.params[i].grad() - expected[i]).abs().max().item<double>();
+      EXPECT_LE(error, tolerance * scale) << "step " << step << " parameter " << i;
+    }
+    const ReducerStats stats = reducer.take_stats();
+    EXPECT_EQ(stats.steps, 1);
+    EXPECT_EQ(stats.bytes, numel * (grad_dtype == at::kFloat ? 4 : 2));  // every gradient once per step
+  }
+}
+
+TEST(GradientReducer, AccumulationCommunicatesOncePerStepFp32) { check_accumulation(at::kFloat, 1e-6); }
+
+TEST(GradientReducer, AccumulationCommunicatesOncePerStepBf16) { check_accumulation(at::kBFloat16, 2e-2); }
+
 TEST(GradientReducer, RepeatedStepsReuseBuckets) {
   MpiCommunicator comm(60);
   Problem s = make_setup();
