@@ -21,6 +21,7 @@
 #include "runner/config/config.h"
 #include "runner/data/cifar10.h"
 #include "runner/models/registry.h"
+#include "runner/train/device_setup.h"
 #include "runner/train/placement.h"
 #include "runner/train/trainer.h"
 #include "runner/weights/pretrained.h"
@@ -85,7 +86,11 @@ int run(const RunOptions& options, int argc, char** argv) {
     for (const auto& text : options.overrides) parse.overrides.push_back({text});
     experiment = config::parse_experiment(options.experiment, parse);
     if (!options.output.empty()) experiment.output = options.output;
+    // cuBLAS reads this when CUDA first creates its handle, so it is set here, before placement touches CUDA.
+    train::set_cublas_workspace_config(experiment.deterministic);
     config::validate_for_world(experiment, runtime.size());
+    // bf16 on a CPU job is refused here, before the results file is touched.
+    train::check_recipes_for_device(experiment, train::planned_device(experiment.dist.backend));
     for (const auto& r : experiment.runs) {
       train::resolve_input_size(experiment, r.model);
       // Rank 0 loads the weights; a missing file is refused here, before any training starts.

@@ -32,6 +32,15 @@ std::string nccl_version() {
 #endif
 }
 
+at::Device planned_device(const std::string& backend) {
+#ifdef FTBENCH_HAVE_NCCL
+  if (backend != "mpi" && torch::cuda::is_available() && torch::cuda::device_count() > 0) return {at::kCUDA, 0};
+#else
+  (void)backend;
+#endif
+  return at::Device(at::kCPU);
+}
+
 Placement place_rank(const dist::Runtime& runtime, const std::string& backend, double timeout_s) {
   Placement placement;
   int64_t gpus = 0;

@@ -26,6 +26,10 @@ struct Placement {
 // Throws InputError when a node has more ranks than visible GPUs (the fix: one rank per GPU).
 Placement place_rank(const dist::Runtime& runtime, const std::string& backend, double timeout_s);
 
+// The device type place_rank() will choose for `backend` on this node (cuda:0 stands for any GPU), without
+// creating a CUDA context: for checks that must fail before anything is set up. Not collective.
+at::Device planned_device(const std::string& backend);
+
 // Whether this build has the NCCL backend, and NCCL's version ("not built" otherwise).
 bool nccl_built();
 std::string nccl_version();

@@ -2,29 +2,40 @@
 
 #include <ATen/Context.h>
 #include <ATen/Functions.h>
+#include <c10/core/CachingDeviceAllocator.h>
+#include <c10/core/impl/VirtualGuardImpl.h>
 #include <torch/nn/functional/loss.h>
 #include <torch/nn/modules/batchnorm.h>
-#include <torch/optim/sgd.h>
 #include <torch/types.h>
 #include <torch/utils.h>
+#include <torch/version.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <functional>
 #include <optional>
-#include <cstdio>
 
 #include "dist/gradient_reducer.h"
+#include "dist/runtime.h"
 #include "runner/base/error.h"
 #include "runner/models/registry.h"
 #include "runner/weights/pretrained.h"
 #include "runner/train/augment.h"
+#include "runner/train/device_setup.h"
+#include "runner/train/ema.h"
 #include "runner/train/evaluate.h"
 #include "runner/train/fault.h"
+#include "runner/train/optimizer.h"
+#include "runner/train/placement.h"
 #include "runner/train/progress.h"
 #include "runner/train/schedule.h"
 #include "runner/train/sharding.h"
+#include "runner/train/step.h"
+#include "runner/train/strategy.h"
 
 #ifndef FTBENCH_VERSION
 #define FTBENCH_VERSION "unknown"
@@ -71,6 +82,82 @@ DeviceData to_device(const data::Dataset& dataset, at::Device device) {
   return out;
 }
 
+// --- Measuring an epoch -------------------------------------------------------------------------------------
+// The phase times (data, compute, exposed communication) are host wall clock. On a GPU, kernels run
+// asynchronously, so the trainer waits for the compute stream at each phase boundary; the reducer's wait
+// makes every step end in a sync anyway, so the extra waits cost about one kernel launch each.
+
+void sync_compute_stream(at::Device device) {
+  if (!device.is_cuda()) return;
+  const c10::impl::VirtualGuardImpl impl(device.type());
+  impl.getStream(device).synchronize();
+}
+
+// Starts a new peak-memory window for this process: CUDA's peak allocated bytes on the device, or on the CPU
+// the peak resident set size (Linux resets VmHWM when "5" is written to /proc/self/clear_refs; without that,
+// the peak is the process's so far).
+void reset_peak_memory(at::Device device) {
+  if (device.is_cuda()) {
+    c10::getDeviceAllocator(device.type())->resetPeakStats(device.index());
+    return;
+  }
+  std::ofstream("/proc/self/clear_refs") << "5";
+}
+
+int64_t peak_memory_bytes(at::Device device) {
+  if (device.is_cuda()) {
+    const auto stats = c10::getDeviceAllocator(device.type())->getDeviceStats(device.index());
+    return stats.allocated_bytes[static_cast<std::size_t>(c10::CachingAllocator::StatType::AGGREGATE)].peak;
+  }
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stoll(line.substr(6)) * 1024;  // "VmHWM:   123456 kB"
+  }
+  return 0;
+}
+
+// "cpu (<model name>)" from /proc/cpuinfo, or the GPU's name.
+std::string describe_device(const std::string& device_name) {
+  if (device_name != "cpu") return device_name;
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  for (std::string line; std::getline(cpuinfo, line);) {
+    if (line.rfind("model name", 0) == 0 && line.find(':') != std::string::npos) {
+      const std::string model = line.substr(line.find(':') + 1);
+      return "cpu (" + model.substr(model.find_first_not_of(' ')) + ")";
+    }
+  }
+  return "cpu";
+}
+
+// Every rank's `text`, in rank order. Collective.
+std::vector<std::string> all_gather_text(dist::Communicator& comm, const std::string& text, at::Device device) {
+  const std::vector<int64_t> lengths = comm.all_gather(static_cast<int64_t>(text.size()));
+  std::vector<std::string> out;
+  for (int r = 0; r < comm.size(); ++r) {
+    at::Tensor bytes = at::zeros({lengths[static_cast<std::size_t>(r)]}, at::TensorOptions().dtype(at::kByte));
+    if (r == comm.rank()) std::memcpy(bytes.data_ptr(), text.data(), text.size());
+    at::Tensor shared = bytes.to(device);
+    comm.broadcast(shared, /*root=*/r);
+    bytes = shared.cpu();
+    out.emplace_back(static_cast<const char*>(bytes.data_ptr()), static_cast<std::size_t>(bytes.numel()));
+  }
+  return out;
+}
+
+// "2x NVIDIA H200" or "2x cpu (AMD EPYC 7B13), 1x cpu (Intel Xeon ...)": distinct devices with counts, in
+// order of first appearance.
+std::string count_devices(const std::vector<std::string>& names) {
+  std::vector<std::pair<std::string, int>> counted;
+  for (const auto& name : names) {
+    auto it = std::find_if(counted.begin(), counted.end(), [&](const auto& c) { return c.first == name; });
+    if (it == counted.end()) counted.emplace_back(name, 1);
+    else ++it->second;
+  }
+  std::string out;
+  for (const auto& [name, n] : counted) out += (out.empty() ? "" : ", ") + std::to_string(n) + "x " + name;
+  return out;
+}
+
 std::string format_epoch_line(const std::string& run_id, int64_t epoch, int64_t epochs,
                               const results::EpochRow& row) {
   char line[256];
@@ -108,84 +195,138 @@ class RunTrainer {
                         weights_sha256_.substr(0, 12) + "...): " + weights_load_);
     }
     model_->to(ctx_.device);
-    broadcast_model(*model_, comm_);
+    broadcast_model(*model_, comm_);  // before the memory format: the communicators need contiguous tensors
     check_consistency();
-
-    std::vector<at::Tensor> params;
-    for (auto& p : model_->parameters()) {
-      if (p.requires_grad()) params.push_back(p);
-    }
     const auto& t = run_.train;
+    const at::MemoryFormat memory_format = resolve_memory_format(t.memory_format, run_.model, ctx_.device);
+    convert_memory_format(*model_, memory_format);
+
+    // The strategy decides what trains; the optimizer holds every parameter in its group and skips the
+    // frozen ones (no gradient), so "gradual" only has to flip requires_grad and rebuild the reducer.
+    strategy_ = std::make_unique<Strategy>(run_.strategy, models::find_model(run_.model), *model_,
+                                           t.unfreeze_every);
+    strategy_->apply(/*epoch=*/1);
+    const std::vector<ParamGroup> groups = make_param_groups(*strategy_, t);
+    const std::unique_ptr<torch::optim::Optimizer> optimizer = make_optimizer(groups, t);
+    std::optional<WeightEma> ema;
+    if (t.ema_decay > 0) ema.emplace(*model_, t.ema_decay);  // after the memory format: it keeps handles
+
+    StepOptions step_options;
+    step_options.label_smoothing = t.label_smoothing;
+    step_options.clip_grad_norm = t.clip_grad_norm;
+    step_options.aux_loss_weights = models::find_model(run_.model).aux_loss_weights;
+    step_options.autocast_bf16 = t.precision == "bf16" && ctx_.device.is_cuda();
+    Stepper stepper(*model_, *optimizer, step_options);
+    stepper.after_forward = [&](int64_t) { maybe_inject(fault_, comm_.rank(), ++process_steps_); };
+    // Backward's kernels first, so that the reducer's wait (comm_seconds) is communication only.
+    stepper.before_finalize = [&] { sync_compute_stream(ctx_.device); };
     // At world size 1 on the MPI backend there is nothing to sum, so no reducer: its copies would be pure
-    // overhead. On NCCL it always runs, so a one-GPU run still exercises the whole path.
+    // overhead. On NCCL it always runs, so a one-GPU run still exercises the whole path. The reducer covers
+    // exactly the trainable parameters, so it is rebuilt whenever "gradual" unfreezes a stage.
+    // (Rebuilds happen at an epoch's start, after the last epoch's stats were taken.)
     std::unique_ptr<dist::GradientReducer> reducer;
-    if (comm_.size() > 1 || comm_.backend() == "nccl") {
+    const auto rebuild_reducer = [&] {
+      if (comm_.size() == 1 && comm_.backend() != "nccl") return;
+      reducer.reset();  // first: its destructor removes the hooks the new one installs
+      std::vector<at::Tensor> params;
+      for (auto& p : model_->parameters()) {
+        if (p.requires_grad()) params.push_back(p);
+      }
       dist::ReducerOptions options;
       options.bucket_cap_mb = experiment_.dist.bucket_cap_mb;
       options.grad_dtype = experiment_.dist.grad_dtype == "bf16" ? at::kBFloat16 : at::kFloat;
       reducer = std::make_unique<dist::GradientReducer>(params, comm_, options);
-    }
-    torch::optim::SGD optimizer(params,
-                                torch::optim::SGDOptions(t.lr).momentum(t.momentum).weight_decay(t.weight_decay));
-    const Schedule schedule = parse_schedule(t.schedule);
+      stepper.set_reducer(reducer.get());
+    };
+    rebuild_reducer();
 
+    // accumulate_steps micro-batches of batch_size images make one optimiser step; the last step of an
+    // epoch may have fewer. The schedule counts optimiser steps.
     const int64_t n_train = data_.train_images.size(0);
-    const int64_t steps_per_epoch = usable_batches(n_train);
-    const int64_t total_steps = steps_per_epoch * t.epochs;
+    const int64_t micro_per_epoch = usable_batches(n_train);
+    const int64_t k = t.accumulate_steps;
+    const int64_t steps_per_epoch = (micro_per_epoch + k - 1) / k;
+    const LrSchedule schedule = make_schedule(t, steps_per_epoch);
+    progress_.message("# " + run_.id + ": strategy " + run_.strategy + ", " + t.optimizer + ", " + t.precision +
+                      ", " + (memory_format == at::MemoryFormat::ChannelsLast ? "channels_last" : "contiguous") +
+                      (k > 1 ? ", " + std::to_string(k) + " micro-batches per step" : "") +
+                      (ema ? ", evaluated with the EMA of the weights (decay " + std::to_string(t.ema_decay) + ")"
+                           : "") +
+                      "; param groups: " + describe_groups(groups, t.lr));
 
-    if (store_ != nullptr) store_->begin_run(run_info(input_size));
+    // Collective: every rank names its device.
+    const std::string devices =
+        count_devices(all_gather_text(comm_, describe_device(ctx_.device_name), ctx_.device));
+    if (store_ != nullptr) store_->begin_run(run_info(input_size, devices));
 
     int64_t step = 0;
     for (int64_t epoch = 1; epoch <= t.epochs; ++epoch) {
       const auto epoch_start = Clock::now();
+      if (strategy_->apply(epoch) && epoch > 1) {
+        rebuild_reducer();
+        progress_.message("# " + run_.id + ": epoch " + std::to_string(epoch) + " unfreezes a stage; param groups: " +
+                          describe_groups(groups, schedule.at(step)));
+      }
       set_training_mode();
       const at::Tensor order = epoch_permutation(n_train, run_.seed, epoch);
       const BatchSpec spec{input_size, experiment_.data.augment, run_.seed, epoch};
-      at::Tensor loss_sum = at::zeros({1}, at::TensorOptions().dtype(at::kDouble).device(ctx_.device));
-      at::Tensor correct = at::zeros({1}, at::TensorOptions().dtype(at::kLong).device(ctx_.device));
-      const double epoch_lr = lr_at(schedule, t.lr, step, total_steps);
+      StepTotals totals{at::zeros({1}, at::TensorOptions().dtype(at::kDouble).device(ctx_.device)),
+                        at::zeros({1}, at::TensorOptions().dtype(at::kLong).device(ctx_.device))};
+      at::Tensor& loss_sum = totals.loss_sum;
+      at::Tensor& correct = totals.correct;
+      const double epoch_lr = schedule.at(step);
       int64_t images = 0;
+      double data_seconds = 0, step_seconds = 0;
+      const int64_t trainable_params = models::count_parameters(*model_, /*trainable_only=*/true);
+      reset_peak_memory(ctx_.device);
 
       progress_.begin_epoch(run_.id, epoch, t.epochs, steps_per_epoch);
       for (int64_t b = 0; b < steps_per_epoch; ++b, ++step) {
-        const int64_t global_begin = b * t.batch_size;
-        const int64_t global_count = std::min(t.batch_size, n_train - global_begin);
-        const Range mine = split_evenly(global_count, comm_.rank(), comm_.size());
-        const at::Tensor indices = order.slice(0, global_begin + mine.begin, global_begin + mine.end);
-
-        for (auto& group : optimizer.param_groups()) {
-          static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr_at(schedule, t.lr, step, total_steps));
-        }
-        if (!reducer) optimizer.zero_grad();  // the reducer zeroes its bucket views in prepare_step()
-        const at::Tensor x = prepare_batch(data_.train_images, indices, spec);
-        const at::Tensor y = data_.train_labels.index_select(0, indices.to(ctx_.device));
-        const at::Tensor logits = model_->forward(x);
-        // Local SUM divided by the GLOBAL batch size: summed over ranks, the gradients are exactly those of
-        // the mean loss over the global batch, however it splits across ranks.
-        const at::Tensor local_sum = torch::nn::functional::cross_entropy(
-            logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
-        maybe_inject(fault_, comm_.rank(), ++process_steps_);
-        if (reducer) reducer->prepare_step();
-        (local_sum / static_cast<double>(global_count)).backward();
-        if (reducer) reducer->finalize();
-        optimizer.step();
-
-        {
-          torch::NoGradGuard no_grad;
-          loss_sum += local_sum.detach().to(at::kDouble);
-          correct += logits.argmax(1).eq(y).sum();
-        }
-        images += global_count;
+        const auto step_start = Clock::now();
+        const int64_t first = b * k;
+        const int64_t micro_count = std::min(k, micro_per_epoch - first);
+        // Local SUM divided by the step's GLOBAL image count: summed over ranks and micro-batches, the
+        // gradients are exactly those of the mean loss over the step's images, however they split.
+        const int64_t step_images = std::min(micro_count * t.batch_size, n_train - first * t.batch_size);
+        set_learning_rates(*optimizer, groups, schedule.at(step));
+        const auto micro = [&](int64_t j) {
+          const auto data_start = Clock::now();
+          const int64_t global_begin = (first + j) * t.batch_size;
+          const int64_t global_count = std::min(t.batch_size, n_train - global_begin);
+          const Range mine = split_evenly(global_count, comm_.rank(), comm_.size());
+          const at::Tensor indices = order.slice(0, global_begin + mine.begin, global_begin + mine.end);
+          MicroBatch batch{prepare_batch(data_.train_images, indices, spec).contiguous(memory_format),
+                           data_.train_labels.index_select(0, indices.to(ctx_.device))};
+          sync_compute_stream(ctx_.device);
+          data_seconds += seconds_since(data_start);
+          return batch;
+        };
+        stepper.step(micro_count, micro, step_images, totals);
+        if (ema) ema->update();
+        sync_compute_stream(ctx_.device);
+        step_seconds += seconds_since(step_start);
+        images += step_images;
         progress_.step(b + 1, images);
       }
+      // The memory peak of the epoch is the largest of any rank's.
+      at::Tensor peak = at::full({1}, peak_memory_bytes(ctx_.device), at::TensorOptions().dtype(at::kLong))
+                            .to(ctx_.device);
       comm_.all_reduce(loss_sum, dist::ReduceOp::kSum);
       comm_.all_reduce(correct, dist::ReduceOp::kSum);
+      comm_.all_reduce(peak, dist::ReduceOp::kMax);
       const double train_seconds = seconds_since(epoch_start);
+      const dist::ReducerStats comm_stats = reducer ? reducer->take_stats() : dist::ReducerStats{};
 
       const BatchSpec eval_spec{input_size, /*augment=*/false, run_.seed, epoch};
       const int64_t eval_batch = std::max<int64_t>(64, 2 * t.batch_size / comm_.size());
-      const EvalResult eval =
-          evaluate(*model_, data_.test_images, data_.test_labels, eval_spec, eval_batch, comm_);
+      EvalResult eval;
+      {
+        // With ema_decay > 0 the averaged weights are evaluated; the trained ones come back afterwards.
+        std::optional<WeightEma::Swap> averaged;
+        if (ema) averaged.emplace(*ema);
+        const AutocastBf16 autocast(step_options.autocast_bf16);
+        eval = evaluate(*model_, data_.test_images, data_.test_labels, eval_spec, eval_batch, comm_);
+      }
 
       results::EpochRow row;
       row.epoch = epoch;
@@ -193,9 +334,16 @@ class RunTrainer {
       row.train_acc = static_cast<double>(correct.cpu().item<int64_t>()) / static_cast<double>(images);
       row.test_loss = eval.loss;
       row.test_acc = eval.accuracy;
+      row.test_acc5 = eval.accuracy5;
       row.lr = epoch_lr;
       row.epoch_seconds = seconds_since(epoch_start);
+      row.data_seconds = data_seconds;
+      row.comm_seconds = comm_stats.exposed_comm_seconds;
+      row.compute_seconds = std::max(0.0, step_seconds - data_seconds - comm_stats.exposed_comm_seconds);
       row.images_per_second = static_cast<double>(images) / train_seconds;
+      row.peak_memory_bytes = peak.cpu().item<int64_t>();
+      row.comm_bytes = comm_stats.bytes;
+      row.trainable_params = trainable_params;
       row.confusion = eval.confusion;
       if (store_ != nullptr) store_->append_epoch(run_.id, row);
       // Every rank holds the same reduced loss, so every rank stops here together.
@@ -206,10 +354,9 @@ class RunTrainer {
       }
       std::string line = format_epoch_line(run_.id, epoch, t.epochs, row);
       if (reducer) {
-        const dist::ReducerStats comm = reducer->take_stats();
         char extra[96];
-        std::snprintf(extra, sizeof extra, "  comm %.2f s exposed, %.1f MB", comm.exposed_comm_seconds,
-                      static_cast<double>(comm.bytes) / 1e6);
+        std::snprintf(extra, sizeof extra, "  comm %.2f s exposed, %.1f MB", comm_stats.exposed_comm_seconds,
+                      static_cast<double>(comm_stats.bytes) / 1e6);
         line += extra;
       }
       progress_.end_epoch(line);
@@ -217,12 +364,15 @@ class RunTrainer {
     if (store_ != nullptr) store_->finish_run(run_.id, results::RunStatus::kCompleted, results::utc_now());
   }
 
-  // Rank 0 records a failure in the results file before the job ends.
-  void record_failure(const std::string& message) {
+  // Rank 0 records a failure in the results file before the job ends: status interrupted for a stop by a
+  // signal (exit code 75), failed with the message otherwise.
+  void record_failure(const std::string& message, ExitCode code) {
     if (store_ == nullptr) return;
     try {
       if (store_->status(run_.id) == results::RunStatus::kRunning) {
-        store_->finish_run(run_.id, results::RunStatus::kFailed, results::utc_now(), message);
+        const auto status =
+            code == ExitCode::kInterrupted ? results::RunStatus::kInterrupted : results::RunStatus::kFailed;
+        store_->finish_run(run_.id, status, results::utc_now(), message);
       }
     } catch (const std::exception&) {
       // The original error is what the user needs to see; a second one from the store would hide it.
@@ -268,6 +418,7 @@ class RunTrainer {
   // model's math independent of how the global batch splits across ranks.
   void set_training_mode() {
     model_->train();
+    strategy_->freeze_batchnorm_statistics();  // BN of frozen stages keeps its running statistics
     if (!frozen_batchnorm()) return;
     for (const auto& module : model_->modules(/*include_self=*/false)) {
       if (module->as<torch::nn::BatchNorm2d>() != nullptr) module->eval();
@@ -283,7 +434,7 @@ class RunTrainer {
     return batches;
   }
 
-  results::RunInfo run_info(int64_t input_size) const {
+  results::RunInfo run_info(int64_t input_size, const std::string& devices) const {
     results::RunInfo info;
     info.run_id = run_.id;
     info.model = run_.model;
@@ -296,12 +447,17 @@ class RunTrainer {
     info.world_size = comm_.size();
     info.backend = comm_.backend();
     info.device = ctx_.device_name;
+    info.devices = devices;
     info.params_total = models::count_parameters(*model_);
     info.params_trainable = models::count_parameters(*model_, /*trainable_only=*/true);
     info.input_size = input_size;
     info.global_batch = run_.train.batch_size;
     info.config_toml = run_.resolved_toml;
     info.ftbench_version = FTBENCH_VERSION;
+    info.torch_version = TORCH_VERSION;
+    info.nccl_version = nccl_version();
+    info.mpi_version = dist::mpi_library_version();
+    info.hdf5_version = results::hdf5_library_version();
     info.git_commit = FTBENCH_GIT_COMMIT;
     info.hostnames = ctx_.hostnames;
     info.start_time = results::utc_now();
@@ -320,6 +476,7 @@ class RunTrainer {
   std::string weights_file_, weights_sha256_, weights_load_;
   int64_t process_steps_ = 0;
   models::ClassifierPtr model_;
+  std::unique_ptr<Strategy> strategy_;
 };
 
 // Rank 0 decides which runs still need training (the store knows); every rank learns the same answer.
@@ -359,7 +516,8 @@ int64_t resolve_input_size(const config::Experiment& experiment, const std::stri
 
 void run_experiment(const config::Experiment& experiment, const data::Dataset& dataset, const TrainContext& ctx,
                     results::Store* store) {
-  if (experiment.deterministic) at::globalContext().setDeterministicAlgorithms(true, /*warn_only=*/false);
+  check_recipes_for_device(experiment, ctx.device);  // `ftbench run` checked already; for other callers
+  apply_determinism(experiment.deterministic);
   const DeviceData data = to_device(dataset, ctx.device);
   Progress log(ctx.comm->rank() == 0);
 
@@ -375,7 +533,8 @@ void run_experiment(const config::Experiment& experiment, const data::Dataset& d
     try {
       trainer.run();
     } catch (const std::exception& e) {
-      trainer.record_failure(e.what());
+      const auto* error = dynamic_cast<const Error*>(&e);
+      trainer.record_failure(e.what(), error != nullptr ? error->code() : ExitCode::kRuntime);
       throw;
     }
   }
