@@ -8,6 +8,7 @@
 #include <ATen/Parallel.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -33,7 +34,60 @@ struct RunOptions {
   std::string experiment;
   std::string output;
   std::vector<std::string> overrides;
+  bool list = false;  // print the expanded runs with their indices, train nothing
+  int64_t only = -1;  // train only this index of the expanded run list (a Slurm array task)
 };
+
+config::ParseOptions parse_options(const RunOptions& options) {
+  config::ParseOptions parse;
+  parse.known_models = models::model_names();
+  for (const auto& entry : models::all_models()) {
+    for (const auto& stage : entry.stages) parse.model_stages[entry.name].push_back(stage.name);
+  }
+  for (const auto& text : options.overrides) parse.overrides.push_back({text});
+  return parse;
+}
+
+// `ftbench run EXP --list`: the runs in order with the index --only takes. No MPI, nothing trained.
+int list_runs(const RunOptions& options) {
+  const config::Experiment experiment = config::parse_experiment(options.experiment, parse_options(options));
+  std::printf("# %s: %zu run(s); a Slurm array over them: sbatch --array=0-%zu slurm/sweep-array.sbatch %s\n",
+              experiment.name.c_str(), experiment.runs.size(), experiment.runs.size() - 1,
+              options.experiment.c_str());
+  std::printf("%-5s %-40s %-20s %-16s %-12s %s\n", "index", "run", "model", "strategy", "weights", "seed");
+  for (std::size_t i = 0; i < experiment.runs.size(); ++i) {
+    const config::RunSpec& r = experiment.runs[i];
+    std::printf("%-5zu %-40s %-20s %-16s %-12s %lld\n", i, r.id.c_str(), r.model.c_str(), r.strategy.c_str(),
+                r.weights.c_str(), static_cast<long long>(r.seed));
+  }
+  return 0;
+}
+
+// srun without a PMI plugin that Open MPI understands starts N processes that each see a world of one, and
+// each would train the whole experiment alone. srun tells its tasks how many they are
+// (SLURM_STEP_NUM_TASKS); under mpirun (which sets OMPI_COMM_WORLD_SIZE) that count is mpirun's business.
+void check_slurm_world(int world_size) {
+  const char* step_tasks = std::getenv("SLURM_STEP_NUM_TASKS");
+  if (step_tasks == nullptr || std::getenv("OMPI_COMM_WORLD_SIZE") != nullptr) return;
+  const long tasks = std::strtol(step_tasks, nullptr, 10);
+  if (tasks <= 0 || tasks == world_size) return;
+  throw InputError("srun started " + std::to_string(tasks) + " tasks, but MPI sees a world of " +
+                   std::to_string(world_size) + ": the tasks did not join one MPI job. Launch with "
+                   "`srun --mpi=pmix ...` (`srun --mpi=list` shows this cluster's plugins), or use mpirun inside "
+                   "the allocation; see slurm/README.md");
+}
+
+// --only INDEX: keep that run alone; an index past the list is bad input.
+void keep_only(config::Experiment& experiment, int64_t index) {
+  const auto count = static_cast<int64_t>(experiment.runs.size());
+  if (index >= count) {
+    throw InputError(experiment.source_path + ": --only " + std::to_string(index) + " is past the last run; the " +
+                     "experiment has " + std::to_string(count) + " run(s), indices 0 to " +
+                     std::to_string(count - 1) + " (see `ftbench run " + experiment.source_path + " --list`)");
+  }
+  config::RunSpec run = experiment.runs[static_cast<std::size_t>(index)];
+  experiment.runs = {run};
+}
 
 // Runs `step` on this rank and returns the job-wide exit code (0 when every rank succeeded).
 template <typename Step>
@@ -73,18 +127,15 @@ std::string join(const std::vector<std::string>& items) {
 }
 
 int run(const RunOptions& options, int argc, char** argv) {
+  if (options.list) return list_runs(options);
   dist::Runtime runtime(&argc, &argv);
   at::set_num_interop_threads(1);
 
   config::Experiment experiment;
   int code = phase(runtime, [&] {
-    config::ParseOptions parse;
-    parse.known_models = models::model_names();
-    for (const auto& entry : models::all_models()) {
-      for (const auto& stage : entry.stages) parse.model_stages[entry.name].push_back(stage.name);
-    }
-    for (const auto& text : options.overrides) parse.overrides.push_back({text});
-    experiment = config::parse_experiment(options.experiment, parse);
+    check_slurm_world(runtime.size());
+    experiment = config::parse_experiment(options.experiment, parse_options(options));
+    if (options.only >= 0) keep_only(experiment, options.only);
     if (!options.output.empty()) experiment.output = options.output;
     // cuBLAS reads this when CUDA first creates its handle, so it is set here, before placement touches CUDA.
     train::set_cublas_workspace_config(experiment.deterministic);
@@ -172,6 +223,13 @@ Command add_run_command(CLI::App& app) {
   cmd->add_option("experiment", options->experiment, "Experiment file (TOML)")->required();
   cmd->add_option("--output,-o", options->output, "Results file (default: [experiment] output)");
   cmd->add_option("--set", options->overrides, "Override a config key, e.g. --set train.epochs=1 (repeatable)");
+  cmd->add_flag("--list", options->list,
+                "Print the experiment's runs (models x strategies x seeds, in order) with their indices; train "
+                "nothing");
+  cmd->add_option("--only", options->only,
+                  "Train only the run with this index in the --list order (one task of a Slurm array; give each "
+                  "task its own --output)")
+      ->check(CLI::Range(int64_t{0}, int64_t{1000000}));
   return {cmd, [options](int argc, char** argv) { return run(*options, argc, argv); }};
 }
 
