@@ -1,5 +1,7 @@
 #include "runner/weights/pretrained.h"
 
+#include <regex>
+
 #include "runner/base/error.h"
 #include "runner/weights/lookup.h"
 #include "runner/weights/sha256.h"
@@ -34,6 +36,16 @@ bool is_torchvision_file_name(const std::filesystem::path& path) {
   return false;
 }
 
+void rename_legacy_densenet_keys(StateDict& state) {
+  // "denselayer1.norm.1.weight" -> "denselayer1.norm1.weight": the names of torchvision's DenseNet weight
+  // files predate its module names (torchvision renames them the same way when it loads them).
+  static const std::regex legacy(R"(^(.*denselayer\d+\.(?:norm|relu|conv))\.((?:[12])\.(?:weight|bias|running_mean|running_var|num_batches_tracked))$)");
+  for (auto& [name, tensor] : state.tensors) {
+    std::smatch m;
+    if (std::regex_match(name, m, legacy)) name = m[1].str() + m[2].str();
+  }
+}
+
 PretrainedWeights load_pretrained(torch::nn::Module& model, const models::ModelEntry& entry,
                                   const std::string& weights, const std::string& extra_dir, bool strict) {
   PretrainedWeights out;
@@ -43,7 +55,8 @@ PretrainedWeights load_pretrained(torch::nn::Module& model, const models::ModelE
     check_hash_prefix(out.path, out.sha256,
                       "Delete it and fetch it again: scripts/fetch_weights.sh " + entry.name);
   }
-  const StateDict state = read_state_dict(out.path);
+  StateDict state = read_state_dict(out.path);
+  rename_legacy_densenet_keys(state);
   out.format = state.format;
   out.report = load_state_dict(model, state, entry.head, strict);
   return out;

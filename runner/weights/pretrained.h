@@ -37,6 +37,10 @@ bool is_torchvision_file_name(const std::filesystem::path& path);
 // resolve_weights, sha256 (+ the hash-prefix check), read_state_dict, load_state_dict(model.head, strict).
 // Throws InputError for anything the user can fix: missing file, corrupt file, refused pickle, weights
 // that do not fit (strict).
+// torchvision's DenseNet files name their layers "denselayer1.norm.1.weight"; the modules are "norm1". Renames
+// such keys in place (other keys are left alone).
+void rename_legacy_densenet_keys(StateDict& state);
+
 PretrainedWeights load_pretrained(torch::nn::Module& model, const models::ModelEntry& entry,
                                   const std::string& weights, const std::string& extra_dir, bool strict = true);
 

@@ -170,3 +170,38 @@ TEST_F(Pretrained, PathLoadsAndRecordsTheSha256) {
 
 }  // namespace
 }  // namespace ftbench::weights
+
+namespace ftbench::weights {
+namespace {
+
+// torchvision's densenet121-a639ec97.pth names its layers the old way; with the rename, the file's keys are
+// densenet121's, key for key.
+TEST(DenseNetKeys, LegacyNamesFromTorchvisionFilesBecomeModuleNames) {
+  const models::ClassifierPtr model = models::build_model("densenet121", 1000);
+  StateDict state;
+  for (const auto& p : model->named_parameters()) {
+    std::string name = p.key();
+    for (const char* part : {".norm1.", ".norm2.", ".conv1.", ".conv2."}) {
+      const auto at = name.find(part);
+      if (at != std::string::npos && name.find("denselayer") != std::string::npos) {
+        name.replace(at, 7, std::string(".") + std::string(part).substr(1, 4) + "." + part[5] + ".");
+      }
+    }
+    state.tensors.emplace_back(name, p.value().detach().clone());
+  }
+  for (const auto& b : model->named_buffers()) state.tensors.emplace_back(b.key(), b.value().clone());
+  ASSERT_EQ(state.tensors.front().first.find("denselayer"), std::string::npos);
+  bool saw_legacy = false;
+  for (const auto& [name, t] : state.tensors) saw_legacy |= name.find(".norm.1.weight") != std::string::npos;
+  ASSERT_TRUE(saw_legacy);
+
+  rename_legacy_densenet_keys(state);
+  EXPECT_TRUE(match_state_dict(*model, state, {"classifier"}).fits()) << match_state_dict(*model, state, {}).summary();
+  StateDict other;
+  other.tensors.emplace_back("layer1.0.conv1.weight", at::zeros({1}));
+  rename_legacy_densenet_keys(other);
+  EXPECT_EQ(other.tensors[0].first, "layer1.0.conv1.weight");
+}
+
+}  // namespace
+}  // namespace ftbench::weights
