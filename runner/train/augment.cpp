@@ -9,10 +9,11 @@
 namespace ftbench::train {
 namespace {
 
-// The augmentation hash: a 32-bit xorshift-multiply mixer (the shape of Wellons' lowbias32). Both
-// multipliers are odd and below 2^31, so on an int64 tensor holding a value below 2^32 the product stays
-// below 2^63: the multiply never overflows, and masking to 32 bits gives exactly the uint32 product. Every
-// step is a bijection of [0, 2^32), so distinct indices of one epoch never share a hash.
+// The augmentation hash: a 32-bit xorshift-multiply mixer shaped like Wellons' lowbias32, but with both
+// multipliers odd and below 2^31: on an int64 tensor holding a value below 2^32 the product then stays below
+// 2^63, so the multiply never overflows, and masking to 32 bits gives exactly the uint32 product, on any
+// device. Every step is a bijection of [0, 2^32), so distinct indices of one epoch never share a hash. That
+// the draws come out evenly spread and independent across epochs is checked by tests/train/augment_test.cpp.
 constexpr int64_t kMask32 = 0xFFFFFFFFLL;
 constexpr uint32_t kMul1 = 0x7FEB352DU;
 constexpr uint32_t kMul2 = 0x31848BABU;
@@ -73,10 +74,10 @@ at::Tensor augment_draws(const at::Tensor& indices, int64_t seed, int64_t epoch)
   require(indices.dim() == 1 && at::isIntegralType(indices.scalar_type(), /*includeBool=*/false),
           "indices must be a 1-D integer tensor", indices);
   const at::Tensor index = indices.to(at::kLong);
-  // The same arithmetic as augment_draw, one sample per element. Indices are non-negative, so the
-  // arithmetic shift below is the logical one.
+  // The same arithmetic as augment_draw, one sample per element, every value kept in [0, 2^32) (the mask
+  // after the shift makes the arithmetic shift a logical one, should an index be negative).
   at::Tensor h = at::bitwise_and(index, kMask32).bitwise_xor_(static_cast<int64_t>(run_key(seed, epoch)));
-  hash32_(h).bitwise_xor_(at::bitwise_right_shift(index, 32));
+  hash32_(h).bitwise_xor_(at::bitwise_right_shift(index, 32).bitwise_and_(kMask32));
   hash32_(h);
   const at::Tensor rest = at::floor_divide(h, kChoices);
   return at::stack({at::remainder(h, kChoices), at::remainder(rest, kChoices),

@@ -41,7 +41,7 @@ AugmentDraw augment_draw(int64_t seed, int64_t epoch, int64_t index);
 
 // The draws of a batch, computed on `indices`' device with integer tensor ops: int64 [B, 3] holding
 // (top, left, flip) per row, row i equal to augment_draw(seed, epoch, indices[i]). `indices`: 1-D,
-// integer, non-negative.
+// integer (any int64 hashes; a gather needs them in [0, N)).
 at::Tensor augment_draws(const at::Tensor& indices, int64_t seed, int64_t epoch);
 
 // Crops each image of a uint8 batch [B, C, H, W] at `draws` (as augment_draws returns, on the same device)

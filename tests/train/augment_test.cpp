@@ -39,7 +39,8 @@ TEST(AugmentDraws, TensorHashEqualsHostHashForAnyIndexSeedAndEpoch) {
   constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
   const at::Tensor wide = at::tensor({int64_t{0}, int64_t{1}, int64_t{49999}, (int64_t{1} << 31) - 1, int64_t{1} << 31,
                                       (int64_t{1} << 32) - 1, int64_t{1} << 32, (int64_t{1} << 32) + 7,
-                                      (int64_t{1} << 40) + 3, kMax - 1, kMax},
+                                      (int64_t{1} << 40) + 3, kMax - 1, kMax, int64_t{-1},
+                                      std::numeric_limits<int64_t>::min()},
                                      at::kLong);
   const std::array<std::array<int64_t, 2>, 5> cases{{{0, 1}, {7, 3}, {-1, 1}, {(int64_t{1} << 33) + 5, 1000},
                                                      {std::numeric_limits<int64_t>::min(), kMax}}};
