@@ -38,6 +38,14 @@ class Inspect(unittest.TestCase):
         listed = {line.split()[0] for line in out.stdout.splitlines()[1:] if line.strip()}
         self.assertEqual(sorted(set(REQUIRED) - listed), [])
 
+    def test_readme_table_matches_the_registry(self):
+        out = ftbench("inspect", "--list")
+        listed = [line.split()[0] for line in out.stdout.splitlines()[1:] if line.strip()]
+        readme = open(os.path.join(os.path.dirname(__file__), "..", "..", "README.md")).read()
+        table = readme.split("<!-- models-table:")[1].split("<!-- /models-table -->")[0]
+        in_readme = re.findall(r"^\| `([a-z0-9_]+)` \|", table, re.M)
+        self.assertEqual(in_readme, listed, "regenerate the README's models table from `ftbench inspect --list`")
+
     def test_unknown_model_exits_2_with_the_closest_name_and_the_valid_ones(self):
         out = ftbench("inspect", "resnet81")
         self.assertEqual(out.returncode, 2)
