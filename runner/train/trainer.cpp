@@ -158,6 +158,13 @@ std::string count_devices(const std::vector<std::string>& names) {
   return out;
 }
 
+// "0.999", "1e-05": a config number as a person would write it.
+std::string format_number(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", value);
+  return text;
+}
+
 std::string format_epoch_line(const std::string& run_id, int64_t epoch, int64_t epochs,
                               const results::EpochRow& row) {
   char line[256];
@@ -250,7 +257,7 @@ class RunTrainer {
     progress_.message("# " + run_.id + ": strategy " + run_.strategy + ", " + t.optimizer + ", " + t.precision +
                       ", " + (memory_format == at::MemoryFormat::ChannelsLast ? "channels_last" : "contiguous") +
                       (k > 1 ? ", " + std::to_string(k) + " micro-batches per step" : "") +
-                      (ema ? ", evaluated with the EMA of the weights (decay " + std::to_string(t.ema_decay) + ")"
+                      (ema ? ", evaluated with the EMA of the weights (decay " + format_number(t.ema_decay) + ")"
                            : "") +
                       "; param groups: " + describe_groups(groups, t.lr));
 
@@ -269,7 +276,8 @@ class RunTrainer {
       }
       set_training_mode();
       const at::Tensor order = epoch_permutation(n_train, run_.seed, epoch);
-      const BatchSpec spec{input_size, experiment_.data.augment, run_.seed, epoch};
+      const bool channels_last = memory_format == at::MemoryFormat::ChannelsLast;
+      const BatchSpec spec{input_size, experiment_.data.augment, run_.seed, epoch, channels_last};
       StepTotals totals{at::zeros({1}, at::TensorOptions().dtype(at::kDouble).device(ctx_.device)),
                         at::zeros({1}, at::TensorOptions().dtype(at::kLong).device(ctx_.device))};
       at::Tensor& loss_sum = totals.loss_sum;
@@ -295,7 +303,7 @@ class RunTrainer {
           const int64_t global_count = std::min(t.batch_size, n_train - global_begin);
           const Range mine = split_evenly(global_count, comm_.rank(), comm_.size());
           const at::Tensor indices = order.slice(0, global_begin + mine.begin, global_begin + mine.end);
-          MicroBatch batch{prepare_batch(data_.train_images, indices, spec).contiguous(memory_format),
+          MicroBatch batch{prepare_batch(data_.train_images, indices, spec),
                            data_.train_labels.index_select(0, indices.to(ctx_.device))};
           sync_compute_stream(ctx_.device);
           data_seconds += seconds_since(data_start);
@@ -317,7 +325,7 @@ class RunTrainer {
       const double train_seconds = seconds_since(epoch_start);
       const dist::ReducerStats comm_stats = reducer ? reducer->take_stats() : dist::ReducerStats{};
 
-      const BatchSpec eval_spec{input_size, /*augment=*/false, run_.seed, epoch};
+      const BatchSpec eval_spec{input_size, /*augment=*/false, run_.seed, epoch, channels_last};
       const int64_t eval_batch = std::max<int64_t>(64, 2 * t.batch_size / comm_.size());
       EvalResult eval;
       {

@@ -117,8 +117,10 @@ def case_bf16_refused_on_cpu(c):
 
 def case_aux_heads_train(c):
     """googlenet trains with its two auxiliary heads (loss weights 0.3 from the registry); evaluation uses
-    the main logits."""
-    out, _ = c.train("aux", **{"matrix.models": '["googlenet"]', "experiment.seeds": "[0]", "train.epochs": "1"})
+    the main logits. Also: an explicit memory_format = "channels_last" is honoured on CPU."""
+    out, proc = c.train("aux", **{"matrix.models": '["googlenet"]', "experiment.seeds": "[0]", "train.epochs": "1",
+                                  "train.memory_format": '"channels_last"'})
+    assert "googlenet-full-s0: strategy full, sgd, fp32, channels_last" in proc.stdout, proc.stdout
     with h5py.File(out, "r") as f:
         run = f["runs/googlenet-full-s0"]
         assert run.attrs["status"] == "completed"
