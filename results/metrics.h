@@ -45,6 +45,8 @@ struct RunInfo {
   int64_t params_trainable = 0;
   int64_t input_size = 0;
   int64_t global_batch = 0;
+  std::string param_groups;  // the optimizer's groups at the start: "name lr=.. wd=.. trainable=n/total; ..."
+  std::string eval_weights;  // which weights evaluation used: "model", or "ema (decay 0.999)"
   std::string config_toml;  // this run's resolved config
   std::string ftbench_version;
   std::string torch_version;  // LibTorch, e.g. "2.11.0"

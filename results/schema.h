@@ -21,7 +21,7 @@ inline constexpr const char* kStatus = "status";
 inline constexpr const char* kDescription = "description";  // attribute of every per-epoch dataset
 
 // Run attributes, one table per type; status is stored as its to_string() text.
-inline const std::array<std::pair<const char*, std::string RunInfo::*>, 21> kRunStrings{{
+inline const std::array<std::pair<const char*, std::string RunInfo::*>, 23> kRunStrings{{
     {"run_id", &RunInfo::run_id},
     {"model", &RunInfo::model},
     {"strategy", &RunInfo::strategy},
@@ -43,6 +43,8 @@ inline const std::array<std::pair<const char*, std::string RunInfo::*>, 21> kRun
     {"start_time", &RunInfo::start_time},
     {"end_time", &RunInfo::end_time},
     {"error", &RunInfo::error},
+    {"param_groups", &RunInfo::param_groups},
+    {"eval_weights", &RunInfo::eval_weights},
 }};
 
 inline const std::array<std::pair<const char*, int64_t RunInfo::*>, 6> kRunInts{{
@@ -86,9 +88,10 @@ inline const std::array<Series<int64_t>, 3> kIntSeries{{
 // Attributes and series that schema v1 gained after its first files were written (2026-11-29, the results
 // issue). Readers give files without them "" (attributes), NaN (float series) or 0 (integer series) instead
 // of refusing them; the writer always writes them.
-inline const std::array<const char*, 12> kAddedLater{
+inline const std::array<const char*, 14> kAddedLater{
     "devices",      "torch_version",   "nccl_version", "mpi_version",       "hdf5_version", "test_acc5",
-    "data_seconds", "compute_seconds", "comm_seconds", "peak_memory_bytes", "comm_bytes",   "trainable_params"};
+    "data_seconds", "compute_seconds", "comm_seconds", "peak_memory_bytes", "comm_bytes",   "trainable_params",
+    "param_groups", "eval_weights"};
 bool added_later(const std::string& name);
 
 inline constexpr const char* kPerClassAcc = "per_class_acc";  // [E, 10] float64

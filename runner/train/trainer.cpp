@@ -254,12 +254,14 @@ class RunTrainer {
     const int64_t k = t.accumulate_steps;
     const int64_t steps_per_epoch = (micro_per_epoch + k - 1) / k;
     const LrSchedule schedule = make_schedule(t, steps_per_epoch);
+    param_groups_ = describe_groups(groups, t.lr);
+    eval_weights_ = ema ? "ema (decay " + format_number(t.ema_decay) + ")" : "model";
     progress_.message("# " + run_.id + ": strategy " + run_.strategy + ", " + t.optimizer + ", " + t.precision +
                       ", " + (memory_format == at::MemoryFormat::ChannelsLast ? "channels_last" : "contiguous") +
                       (k > 1 ? ", " + std::to_string(k) + " micro-batches per step" : "") +
                       (ema ? ", evaluated with the EMA of the weights (decay " + format_number(t.ema_decay) + ")"
                            : "") +
-                      "; param groups: " + describe_groups(groups, t.lr));
+                      "; param groups: " + param_groups_);
 
     // Collective: every rank names its device.
     const std::string devices =
@@ -459,7 +461,9 @@ class RunTrainer {
     info.params_total = models::count_parameters(*model_);
     info.params_trainable = models::count_parameters(*model_, /*trainable_only=*/true);
     info.input_size = input_size;
-    info.global_batch = run_.train.batch_size;
+    info.global_batch = run_.train.batch_size * run_.train.accumulate_steps;
+    info.param_groups = param_groups_;
+    info.eval_weights = eval_weights_;
     info.config_toml = run_.resolved_toml;
     info.ftbench_version = FTBENCH_VERSION;
     info.torch_version = TORCH_VERSION;
@@ -482,6 +486,7 @@ class RunTrainer {
   Progress progress_;
   std::optional<Fault> fault_;
   std::string weights_file_, weights_sha256_, weights_load_;
+  std::string param_groups_, eval_weights_;  // for the run's attributes
   int64_t process_steps_ = 0;
   models::ClassifierPtr model_;
   std::unique_ptr<Strategy> strategy_;

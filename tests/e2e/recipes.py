@@ -49,6 +49,10 @@ def case_strategies_train_what_they_claim(c):
             np.testing.assert_array_equal(run["comm_bytes"][:], [4 * n * steps for n in counts])
             assert np.all(np.isfinite(run["train_loss"][:])) and np.all(np.isfinite(run["test_loss"][:]))
             assert np.all(run["confusion"][:].sum(axis=(1, 2)) == TEST)
+            assert run.attrs["eval_weights"] == "model", run.attrs["eval_weights"]
+            assert run.attrs["param_groups"].startswith("all lr=0.02 wd=0.0005 trainable="), run.attrs["param_groups"]
+        assert f["runs/resnet18-linear_probe-s0"].attrs["param_groups"] == \
+            "all lr=0.02 wd=0.0005 trainable=5120/11172032; all.no_decay lr=0.02 wd=0 trainable=10/9610"
     # The progress names each run's parameter groups and the unfreezing.
     assert "resnet18-linear_probe-s0: strategy linear_probe" in proc.stdout, proc.stdout
     # 1-D parameters (BN weights and biases: 9,600; fc.bias) get no weight decay.
@@ -73,6 +77,7 @@ def case_accumulation_matches_big_batch(c):
         np.testing.assert_array_equal(s["lr"][:], b["lr"][:])  # the same optimiser steps
         # One all-reduce per optimiser step, not per micro-batch.
         np.testing.assert_array_equal(s["comm_bytes"][:], b["comm_bytes"][:])
+        assert s.attrs["global_batch"] == b.attrs["global_batch"] == 48, (s.attrs["global_batch"],)
 
 
 def case_deterministic_reruns_are_bitwise_identical(c):
@@ -92,6 +97,13 @@ def case_deterministic_reruns_are_bitwise_identical(c):
             for key in EXACT_SERIES:
                 a, b = f1["runs"][run_id][key][:], f2["runs"][run_id][key][:]
                 assert a.tobytes() == b.tobytes(), (run_id, key, a, b)
+            run = f1["runs"][run_id]
+            assert run.attrs["eval_weights"] == "ema (decay 0.9)", run.attrs["eval_weights"]
+            assert run.attrs["param_groups"].startswith("backbone lr=0.0002 wd=0.0005 trainable=11166912/11166912; "
+                                                        "backbone.no_decay lr=0.0002 wd=0 trainable=9600/9600; "
+                                                        "head lr=0.002 wd=0.0005 trainable=5120/5120; "
+                                                        "head.no_decay lr=0.002 wd=0 trainable=10/10"), \
+                run.attrs["param_groups"]
         # ... and the comparison can fail: the two seeds differ.
         s0, s1 = f1["runs/resnet18-discriminative-s0"], f1["runs/resnet18-discriminative-s1"]
         assert s0["train_loss"][:].tobytes() != s1["train_loss"][:].tobytes()
