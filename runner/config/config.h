@@ -87,6 +87,9 @@ struct Experiment {
   std::string output;       // results file; default "results/<name>.h5"
   std::vector<int64_t> seeds{0};
   bool deterministic = false;
+  // Checkpoints: <checkpoint_dir>/<run_id>/. Empty: beside the results file, "<output without .h5>.checkpoints".
+  std::string checkpoint_dir;
+  int64_t checkpoint_keep = 1;  // checkpoints kept per run (the newest); a completed run keeps its final one
   DataConfig data;
   TrainConfig train;
   DistConfig dist;

@@ -18,7 +18,9 @@ std::string experiment_and_data(const Experiment& e) {
   for (const int64_t seed : e.seeds) seeds.push_back(std::to_string(seed));
   const DataConfig& d = e.data;
   return "[experiment]\n" + line("name", toml_string(e.name)) + line("output", toml_string(e.output)) +
-         line("seeds", toml_array(seeds)) + line("deterministic", toml_bool(e.deterministic)) + "\n[data]\n" +
+         line("seeds", toml_array(seeds)) + line("deterministic", toml_bool(e.deterministic)) +
+         (e.checkpoint_dir.empty() ? std::string() : line("checkpoint_dir", toml_string(e.checkpoint_dir))) +
+         line("checkpoint_keep", std::to_string(e.checkpoint_keep)) + "\n[data]\n" +
          line("dataset", toml_string(d.dataset)) + line("path", toml_string(d.path)) +
          line("train_size", std::to_string(d.train_size)) + line("test_size", std::to_string(d.test_size)) +
          line("input_size", d.input_size == 0 ? toml_string("model") : std::to_string(d.input_size)) +

@@ -9,7 +9,8 @@
 namespace ftbench::config::detail {
 
 inline const std::vector<std::string> kTopLevelKeys{"experiment", "data", "train", "dist", "weights", "matrix", "runs"};
-inline const std::vector<std::string> kExperimentKeys{"name", "output", "seeds", "deterministic"};
+inline const std::vector<std::string> kExperimentKeys{"name",          "output",         "seeds",
+                                                      "deterministic", "checkpoint_dir", "checkpoint_keep"};
 inline const std::vector<std::string> kDataKeys{"dataset", "path", "train_size", "test_size", "input_size", "augment"};
 inline const std::vector<std::string> kTrainKeys{
     "epochs",          "batch_size",     "optimizer",        "lr",           "momentum",
@@ -36,7 +37,8 @@ inline const std::vector<std::pair<std::string, std::string>> kKeyAliases{
     {"model", "models"},         {"warmup", "warmup_epochs"},    {"smoothing", "label_smoothing"},
     {"grad_clip", "clip_grad_norm"}, {"max_grad_norm", "clip_grad_norm"}, {"grad_accum", "accumulate_steps"},
     {"gradient_accumulation_steps", "accumulate_steps"}, {"ema", "ema_decay"}, {"dtype", "precision"},
-    {"amp", "precision"},        {"lr_milestones", "milestones"}};
+    {"amp", "precision"},        {"lr_milestones", "milestones"}, {"ckpt_dir", "checkpoint_dir"},
+    {"save_dir", "checkpoint_dir"}, {"keep_checkpoints", "checkpoint_keep"}};
 
 inline const std::vector<std::string> kDatasets{"cifar10", "synthetic"};
 inline const std::vector<std::string> kOptimizers{"sgd", "adamw"};

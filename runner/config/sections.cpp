@@ -107,6 +107,8 @@ void read_experiment(const TableReader& root, bool file_was_empty, Experiment& o
   experiment.read("output", out.output);
   read_seeds(experiment, out.seeds);
   experiment.read("deterministic", out.deterministic);
+  experiment.read("checkpoint_dir", out.checkpoint_dir);
+  experiment.read("checkpoint_keep", out.checkpoint_keep, IntRange{1, 1000});
 }
 
 void read_data(const TableReader& root, DataConfig& out) {
