@@ -45,6 +45,7 @@ struct RunInfo {
   int64_t params_trainable = 0;
   int64_t input_size = 0;
   int64_t global_batch = 0;
+  int64_t resumes = 0;       // times the run was resumed from a checkpoint
   std::string param_groups;  // the optimizer's groups at the start: "name lr=.. wd=.. trainable=n/total; ..."
   std::string eval_weights;  // which weights evaluation used: "model", or "ema (decay 0.999)"
   std::string config_toml;  // this run's resolved config

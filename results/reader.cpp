@@ -25,7 +25,8 @@ RunInfo read_info(const h5::Group& run) {
   RunInfo info;
   for (const auto& [key, field] : schema::kRunStrings)
     if (run.has_attribute(key) || !schema::added_later(key)) info.*field = run.string_attribute(key);
-  for (const auto& [key, field] : schema::kRunInts) info.*field = run.int_attribute(key);
+  for (const auto& [key, field] : schema::kRunInts)
+    if (run.has_attribute(key) || !schema::added_later(key)) info.*field = run.int_attribute(key);
   const std::string status = run.string_attribute(schema::kStatus);
   info.status = schema::parse_status(status);
   if (info.status == RunStatus::kAbsent)

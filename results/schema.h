@@ -47,14 +47,16 @@ inline const std::array<std::pair<const char*, std::string RunInfo::*>, 23> kRun
     {"eval_weights", &RunInfo::eval_weights},
 }};
 
-inline const std::array<std::pair<const char*, int64_t RunInfo::*>, 6> kRunInts{{
+inline const std::array<std::pair<const char*, int64_t RunInfo::*>, 7> kRunInts{{
     {"seed", &RunInfo::seed},
     {"world_size", &RunInfo::world_size},
     {"params_total", &RunInfo::params_total},
     {"params_trainable", &RunInfo::params_trainable},
     {"input_size", &RunInfo::input_size},
     {"global_batch", &RunInfo::global_batch},
+    {"resumes", &RunInfo::resumes},
 }};
+inline constexpr const char* kResumes = "resumes";
 
 // Per-epoch scalar series: 1-D datasets of E rows, float64 (kSeries) or int64 (kIntSeries).
 template <typename T>
@@ -88,10 +90,10 @@ inline const std::array<Series<int64_t>, 3> kIntSeries{{
 // Attributes and series that schema v1 gained after its first files were written (2026-11-29, the results
 // issue). Readers give files without them "" (attributes), NaN (float series) or 0 (integer series) instead
 // of refusing them; the writer always writes them.
-inline const std::array<const char*, 14> kAddedLater{
+inline const std::array<const char*, 15> kAddedLater{
     "devices",      "torch_version",   "nccl_version", "mpi_version",       "hdf5_version", "test_acc5",
     "data_seconds", "compute_seconds", "comm_seconds", "peak_memory_bytes", "comm_bytes",   "trainable_params",
-    "param_groups", "eval_weights"};
+    "param_groups", "eval_weights", "resumes"};
 bool added_later(const std::string& name);
 
 inline constexpr const char* kPerClassAcc = "per_class_acc";  // [E, 10] float64

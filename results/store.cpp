@@ -209,7 +209,7 @@ void Store::begin_run(const RunInfo& info) {
       if (stored_status(runs.open_group(info.run_id)) == RunStatus::kCompleted)
         throw RuntimeError(impl_->path + ": run '" + info.run_id +
                            "' is already completed; callers must check status() and skip completed runs");
-      // Incomplete (running, failed or interrupted): it restarts from epoch 1 until checkpoint/resume lands.
+      // Incomplete (running, failed or interrupted) with no checkpoint to resume from: it starts again.
       runs.remove(info.run_id);
     }
     RunInfo fresh = info;  // end_time and error belong to finish_run
@@ -260,6 +260,45 @@ void Store::finish_run(const std::string& run_id, RunStatus status, const std::s
     run.set_attribute("end_time", end_time);
     run.set_attribute("error", error);
     run.set_attribute(schema::kStatus, std::string(to_string(status)));
+  });
+}
+
+std::string Store::run_config(const std::string& run_id) const {
+  check_run_id(run_id);
+  h5::File file = h5::File::open(impl_->target, h5::Access::kReadOnly, kLockWait);
+  h5::Group runs = file.root().open_group(schema::kRunsGroup);
+  if (!runs.has(run_id)) return "";
+  const h5::Group run = runs.open_group(run_id);
+  return run.has_attribute(schema::kConfigToml) ? run.string_attribute(schema::kConfigToml) : "";
+}
+
+void Store::resume_run(const std::string& run_id, int64_t rows) {
+  replace(impl_->target, /*create=*/false, [&](h5::File& file) {
+    h5::Group run = open_run(file, impl_->path, run_id, "resume");
+    if (stored_status(run) == RunStatus::kCompleted)
+      throw RuntimeError(impl_->path + ": run '" + run_id + "' is completed; there is nothing to resume");
+    h5::Dataset epoch = run.open_dataset(schema::kEpoch);
+    const uint64_t n = epoch.rows();
+    if (rows < 0 || static_cast<uint64_t>(rows) > n)
+      throw RuntimeError(impl_->path + ": run '" + run_id + "' has " + std::to_string(n) +
+                         " epochs, fewer than the checkpoint's " + std::to_string(rows) +
+                         "; the results file is older than the checkpoint (restored from a backup?): re-run with "
+                         "--restart to train the run again");
+    // Rows past the checkpoint belong to an epoch that will be trained again.
+    for (const std::string& name : run.children()) run.open_dataset(name).resize_rows(static_cast<uint64_t>(rows));
+    const int64_t resumes = run.has_attribute(schema::kResumes) ? run.int_attribute(schema::kResumes) : 0;
+    run.set_attribute(schema::kResumes, resumes + 1);
+    run.set_attribute("end_time", std::string());
+    run.set_attribute("error", std::string());
+    run.set_attribute(schema::kStatus, std::string(to_string(RunStatus::kRunning)));
+  });
+}
+
+void Store::discard_run(const std::string& run_id) {
+  check_run_id(run_id);
+  replace(impl_->target, /*create=*/false, [&](h5::File& file) {
+    h5::Group runs = file.root().open_group(schema::kRunsGroup);
+    if (runs.has(run_id)) runs.remove(run_id);
   });
 }
 

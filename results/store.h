@@ -13,6 +13,11 @@
 //   replaced; a completed run is never touched (the caller checks status() first and skips it).
 // - append_epoch() adds one row to every per-epoch dataset; readers see the whole row or none of it.
 // - finish_run() sets status (completed, failed or interrupted), end_time and error.
+// - run_config() is a stored run's resolved configuration (its config_toml attribute), to tell whether a
+//   re-run may resume or skip it; resume_run() reopens an incomplete run at a checkpoint: its per-epoch
+//   datasets are cut to the checkpoint's row count (so each epoch appears exactly once however far the
+//   killed job had written), status "running", end_time and error cleared, `resumes` incremented.
+// - discard_run() deletes a run's group, completed or not (`ftbench run --restart` on a changed run).
 // Errors: I/O and HDF5 failures throw RuntimeError with the HDF5 error stack summarised in one line.
 // Threading: not thread-safe; one writer (rank 0).
 #pragma once
@@ -39,6 +44,9 @@ class Store {
   void append_epoch(const std::string& run_id, const EpochRow& row);
   void finish_run(const std::string& run_id, RunStatus status, const std::string& end_time,
                   const std::string& error = "");
+  std::string run_config(const std::string& run_id) const;  // "" when the run is absent
+  void resume_run(const std::string& run_id, int64_t rows);
+  void discard_run(const std::string& run_id);
   const std::string& path() const;
 
  private:

@@ -268,6 +268,56 @@ TEST(Store, ReplacesAnIncompleteRun) {
   EXPECT_TRUE(record.runs[2].epochs.empty());
 }
 
+TEST(Store, ResumeCutsTheRowsBackToTheCheckpointAndCountsResumes) {
+  TempDir dir;
+  const std::string path = dir.file("a.h5");
+  Store store = Store::open(path, experiment("exp"));
+  const RunInfo info = write_run(store, "r", 0, 3, RunStatus::kRunning);  // killed after writing epoch 3
+  EXPECT_EQ(store.run_config("r"), info.config_toml);
+  EXPECT_EQ(store.run_config("absent"), "");
+  store.resume_run("r", 2);  // its checkpoint holds epoch 2: epoch 3 is trained again
+  EXPECT_EQ(store.status("r"), RunStatus::kRunning);
+  store.append_epoch("r", epoch_row(3, 1));
+  store.finish_run("r", RunStatus::kInterrupted, "2026-05-01T13:00:00Z", "stopped by SIGTERM");
+  store.resume_run("r", 3);
+  store.append_epoch("r", epoch_row(4, 1));
+  store.finish_run("r", RunStatus::kCompleted, "2026-05-01T14:00:00Z");
+
+  const RunRecord record = read_results(path).runs.at(0);
+  EXPECT_EQ(record.info.resumes, 2);
+  EXPECT_EQ(record.info.error, "");
+  EXPECT_EQ(record.info.status, RunStatus::kCompleted);
+  ASSERT_EQ(record.epochs.size(), 4u);
+  for (int e = 0; e < 4; ++e) EXPECT_EQ(record.epochs[static_cast<std::size_t>(e)].epoch, e + 1);
+  expect_same(record.epochs[2], epoch_row(3, 1));  // the re-trained epoch 3, not the killed job's
+  expect_same(record.epochs[1], epoch_row(2, 0));
+  // A checkpoint ahead of the file cannot be resumed; a completed run neither.
+  EXPECT_THROW(store.resume_run("r", 9), RuntimeError);
+}
+
+TEST(Store, ResumingMoreEpochsThanWrittenOrACompletedRunIsRefused) {
+  TempDir dir;
+  Store store = Store::open(dir.file("a.h5"), experiment("exp"));
+  write_run(store, "short", 0, 1, RunStatus::kFailed);
+  write_run(store, "done", 0, 2, RunStatus::kCompleted);
+  const std::string ahead = message_of<RuntimeError>([&] { store.resume_run("short", 2); });
+  EXPECT_NE(ahead.find("--restart"), std::string::npos) << ahead;
+  EXPECT_THROW(store.resume_run("done", 2), RuntimeError);
+}
+
+TEST(Store, DiscardRemovesARunCompletedOrNot) {
+  TempDir dir;
+  const std::string path = dir.file("a.h5");
+  Store store = Store::open(path, experiment("exp"));
+  write_run(store, "done", 0, 2, RunStatus::kCompleted);
+  write_run(store, "other", 1, 1, RunStatus::kCompleted);
+  store.discard_run("done");
+  store.discard_run("never-there");
+  EXPECT_EQ(store.status("done"), RunStatus::kAbsent);
+  ASSERT_EQ(read_results(path).runs.size(), 1u);
+  EXPECT_EQ(read_results(path).runs[0].info.run_id, "other");
+}
+
 TEST(Store, RunGroupCutShortWhileCreatedIsIncomplete) {
   TempDir dir;
   const std::string path = dir.file("a.h5");
