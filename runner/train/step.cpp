@@ -81,6 +81,7 @@ double Stepper::step(int64_t k, const std::function<MicroBatch(int64_t)>& micro,
     if (before_finalize) before_finalize();
     reducer_->finalize();
   }
+  if (before_optimizer) before_optimizer();
   double norm = 0;
   if (options_.clip_grad_norm > 0) {
     std::vector<at::Tensor> trainable;

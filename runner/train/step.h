@@ -74,6 +74,8 @@ class Stepper {
   std::function<void(int64_t)> after_forward;
   // Called after the last backward, before the reducer's wait (so that the wait times communication only).
   std::function<void()> before_finalize;
+  // Called after the gradients are final (all-reduced), before clipping and the optimizer step (timing).
+  std::function<void()> before_optimizer;
 
  private:
   models::Classifier& model_;
