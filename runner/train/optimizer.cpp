@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "runner/base/error.h"
+#include "runner/train/fused_sgd.h"
 
 namespace ftbench::train {
 
@@ -47,7 +48,7 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const std::vector<ParamG
     }
     torch::optim::SGDOptions defaults(train.lr);
     defaults.momentum(train.momentum).nesterov(train.nesterov).weight_decay(train.weight_decay);
-    return std::make_unique<torch::optim::SGD>(param_groups, defaults);
+    return std::make_unique<FusedSGD>(param_groups, defaults);
   }
   if (train.optimizer == "adamw") {
     for (const auto& g : groups) {

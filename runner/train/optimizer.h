@@ -31,7 +31,8 @@ struct ParamGroup {
 
 std::vector<ParamGroup> make_param_groups(const Strategy& strategy, const config::TrainConfig& train);
 
-// sgd (momentum, nesterov) or adamw (betas 0.9/0.999, eps 1e-8), one optimizer group per ParamGroup, in order.
+// sgd (momentum, nesterov; FusedSGD: LibTorch's SGD in ATen's fused kernel, runner/train/fused_sgd.h) or adamw
+// (betas 0.9/0.999, eps 1e-8), one optimizer group per ParamGroup, in order.
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const std::vector<ParamGroup>& groups,
                                                         const config::TrainConfig& train);
 
