@@ -15,7 +15,7 @@ int main(int argc, char** argv) {
 
   const std::vector<Command> commands = {add_run_command(app), add_report_command(app), add_data_command(app),
                                          add_weights_command(app), add_forward_command(app),
-                                         add_inspect_command(app)};
+                                         add_inspect_command(app), add_bench_command(app)};
 
   try {
     app.parse(argc, argv);

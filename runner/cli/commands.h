@@ -23,6 +23,7 @@ Command add_data_command(CLI::App& app);
 Command add_weights_command(CLI::App& app);  // weights check | convert
 Command add_forward_command(CLI::App& app);  // one forward pass: the torchvision parity tool
 Command add_inspect_command(CLI::App& app);  // module tree, shapes, parameters, multiply-adds, residuals
+Command add_bench_command(CLI::App& app);    // training-step throughput on synthetic data, per rank
 
 // The version block printed by `ftbench --version`.
 std::string version_text();
