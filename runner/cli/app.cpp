@@ -3,6 +3,7 @@
 
 #include "runner/base/error.h"
 #include "runner/cli/commands.h"
+#include "runner/cli/omp_policy.h"
 
 namespace ftbench::cli {
 
@@ -28,6 +29,8 @@ int main(int argc, char** argv) {
 
   for (const auto& command : commands) {
     if (command.app->parsed()) {
+      // The commands that train: waiting OpenMP threads sleep instead of spinning (see omp_policy.h).
+      if (command.app->get_name() == "run" || command.app->get_name() == "bench") ensure_passive_omp_wait(argv);
       try {
         return command.handler(argc, argv);
       } catch (const Error& e) {
