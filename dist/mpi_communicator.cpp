@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "dist/check.h"
+#include "dist/mpi_wait.h"
 #include "dist/runtime.h"
 
 namespace ftbench::dist {
@@ -45,25 +46,6 @@ void check_tensor(const at::Tensor& tensor, const char* what) {
   if (tensor.numel() > INT_MAX) {
     throw DistError(std::string("MpiCommunicator::") + what + ": tensor of " + std::to_string(tensor.numel()) +
                     " elements exceeds MPI's int count; split it");
-  }
-}
-
-// Polls `request` until it completes or `timeout_s` passes. Spins briefly (most collectives of a training
-// step finish within microseconds of the last rank arriving), then yields the core between polls.
-void wait_request(MPI_Request* request, double timeout_s, const std::string& what) {
-  const auto start = Clock::now();
-  const auto deadline = start + std::chrono::duration<double>(timeout_s);
-  for (;;) {
-    int done = 0;
-    CHECK_MPI(MPI_Test(request, &done, MPI_STATUS_IGNORE));
-    if (done) return;
-    const auto now = Clock::now();
-    if (now > deadline) {
-      throw DistError("MPI " + what + " timed out after " + std::to_string(static_cast<int>(timeout_s)) + " s on " +
-                      rank_tag() + ": another rank never joined it (it hung, died or diverged); raise " +
-                      "[dist] timeout_s if the job is merely slow");
-    }
-    if (now - start > std::chrono::milliseconds(2)) std::this_thread::sleep_for(std::chrono::microseconds(50));
   }
 }
 
@@ -168,6 +150,25 @@ void MpiCommunicator::barrier() {
   MPI_Request request = MPI_REQUEST_NULL;
   CHECK_MPI(MPI_Ibarrier(MPI_COMM_WORLD, &request));
   wait_request(&request, timeout_s_, "barrier");
+}
+
+// Spins briefly (most collectives of a training step finish within microseconds of the last rank arriving),
+// then yields the core between polls.
+void wait_request(MPI_Request* request, double timeout_s, const std::string& what) {
+  const auto start = Clock::now();
+  const auto deadline = start + std::chrono::duration<double>(timeout_s);
+  for (;;) {
+    int done = 0;
+    CHECK_MPI(MPI_Test(request, &done, MPI_STATUS_IGNORE));
+    if (done) return;
+    const auto now = Clock::now();
+    if (now > deadline) {
+      throw DistError("MPI " + what + " timed out after " + std::to_string(static_cast<int>(timeout_s)) + " s on " +
+                      rank_tag() + ": another rank never joined it (it hung, died or diverged); raise " +
+                      "[dist] timeout_s if the job is merely slow");
+    }
+    if (now - start > std::chrono::milliseconds(2)) std::this_thread::sleep_for(std::chrono::microseconds(50));
+  }
 }
 
 }  // namespace ftbench::dist

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "dist/check.h"
+#include "dist/mpi_wait.h"
 #include "dist/runtime.h"
 
 #define CHECK_NCCL(call)                                                                          \
@@ -209,9 +210,12 @@ void NcclCommunicator::broadcast(at::Tensor& tensor, int root) {
 }
 
 std::vector<int64_t> NcclCommunicator::all_gather(int64_t value) {
-  // Small host values: MPI is simpler and needs no device round trip.
+  // Small host values: MPI is simpler and needs no device round trip. Bounded like every NCCL wait, since
+  // the trainer calls it at every step (StopSignal::any_rank).
   std::vector<int64_t> values(static_cast<std::size_t>(size_));
-  CHECK_MPI(MPI_Allgather(&value, 1, MPI_INT64_T, values.data(), 1, MPI_INT64_T, MPI_COMM_WORLD));
+  MPI_Request request = MPI_REQUEST_NULL;
+  CHECK_MPI(MPI_Iallgather(&value, 1, MPI_INT64_T, values.data(), 1, MPI_INT64_T, MPI_COMM_WORLD, &request));
+  wait_request(&request, state_->timeout_s, "all_gather");
   return values;
 }
 

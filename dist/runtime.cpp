@@ -70,7 +70,9 @@ std::vector<int64_t> Runtime::all_gather(int64_t value) const {
   return values;
 }
 
-void Runtime::abort(int code) const {
+void Runtime::abort(int code) const { abort_job(code); }
+
+void abort_job(int code) {
   std::fflush(stdout);
   std::fflush(stderr);
   MPI_Abort(MPI_COMM_WORLD, code);

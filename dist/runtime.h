@@ -60,6 +60,10 @@ int agree_on_exit(const Runtime& runtime, int local_code, const std::string& loc
 // This process's rank among the ranks of its node (MPI_Comm_split_type(MPI_COMM_TYPE_SHARED)). Collective.
 int node_local_rank();
 
+// Ends every rank of the job with `code` (MPI_Abort on MPI_COMM_WORLD); what Runtime::abort does, for code
+// that holds no Runtime (the trainer's watchdog thread). Never returns.
+[[noreturn]] void abort_job(int code);
+
 // MPI's library version string, e.g. "Open MPI v4.1.4, ..." (first line only). Safe before MPI_Init.
 std::string mpi_library_version();
 

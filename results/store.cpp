@@ -17,6 +17,7 @@
 #include "results/schema.h"
 #include "results/writer_lock.h"
 #include "runner/base/error.h"
+#include "runner/base/fault_point.h"
 
 namespace ftbench::results {
 namespace fs = std::filesystem;
@@ -106,6 +107,7 @@ void replace(const std::string& target, bool create, const std::function<void(h5
       file.flush();
     }  // closed: every handle into the copy is gone
     sync_path(tmp, O_RDONLY);
+    fault_point("results");  // tests: a writer killed here must leave `target` as it was
     fs::rename(tmp, target, ec);
     if (ec) throw RuntimeError("cannot rename " + tmp + " to " + target + " (" + ec.message() + ")");
     const fs::path parent = fs::path(target).parent_path();

@@ -40,4 +40,10 @@ class RuntimeError : public Error {
   explicit RuntimeError(const std::string& message) : Error(ExitCode::kRuntime, message) {}
 };
 
+// A clean stop on a signal (exit 75): every rank stopped at the same step and the run's checkpoint is saved.
+class Interrupted : public Error {
+ public:
+  explicit Interrupted(const std::string& message) : Error(ExitCode::kInterrupted, message) {}
+};
+
 }  // namespace ftbench

@@ -1,10 +1,11 @@
-// ftbench run EXPERIMENT.toml [--output FILE.h5] [--set key=value]...
+// ftbench run EXPERIMENT.toml [--output FILE.h5] [--set key=value]... [--only INDEX] [--list] [--restart]
 //
 // Launched with mpirun/srun, one rank per GPU (or as a plain process: a world of one). Setup happens in
 // phases, and after each one the ranks agree on the outcome (dist::agree_on_exit): a bad config, missing
 // data or a refused results file ends every rank with the same exit code before any training starts, and
 // only one rank prints the message. Once training has started, ranks can be inside different collectives,
-// so a failure there ends the job with MPI_Abort.
+// so a failure there ends the job with MPI_Abort; a stop signal is the exception: the ranks agree on it at a
+// step boundary (train::StopSignal), so each returns 75 and MPI finalizes normally.
 #include <ATen/Parallel.h>
 
 #include <cstdio>
@@ -24,6 +25,8 @@
 #include "runner/models/registry.h"
 #include "runner/train/device_setup.h"
 #include "runner/train/placement.h"
+#include "runner/train/resume_plan.h"
+#include "runner/train/stop_signal.h"
 #include "runner/train/trainer.h"
 #include "runner/weights/pretrained.h"
 
@@ -36,6 +39,7 @@ struct RunOptions {
   std::vector<std::string> overrides;
   bool list = false;  // print the expanded runs with their indices, train nothing
   int64_t only = -1;  // train only this index of the expanded run list (a Slurm array task)
+  bool restart = false;  // discard incomplete runs' checkpoints and runs stored with other settings
 };
 
 config::ParseOptions parse_options(const RunOptions& options) {
@@ -130,6 +134,7 @@ int run(const RunOptions& options, int argc, char** argv) {
   if (options.list) return list_runs(options);
   dist::Runtime runtime(&argc, &argv);
   at::set_num_interop_threads(1);
+  train::StopSignal::install(runtime.rank());  // after MPI_Init, so that ours are the handlers in place
 
   config::Experiment experiment;
   int code = phase(runtime, [&] {
@@ -166,11 +171,13 @@ int run(const RunOptions& options, int argc, char** argv) {
 
   data::Dataset dataset;
   std::optional<results::Store> store;
+  std::vector<train::RunStart> plan;  // rank 0's: skip, fresh or resume, per run
   code = phase(runtime, [&] {
     dataset = data::read_cifar10(experiment.data.path, experiment.data.train_size, experiment.data.test_size);
     if (runtime.rank() == 0) {
       store.emplace(results::Store::open(
           experiment.output, {experiment.name, experiment.resolved_toml, /*created=*/"", data::class_names()}));
+      plan = train::plan_runs(experiment, *store, options.restart);
     }
   });
   if (code != 0) return code;
@@ -196,7 +203,14 @@ int run(const RunOptions& options, int argc, char** argv) {
   }
 
   try {
-    train::run_experiment(experiment, dataset, ctx, store ? &*store : nullptr);
+    train::run_experiment(experiment, dataset, ctx, store ? &*store : nullptr, plan);
+  } catch (const Interrupted& e) {
+    // Every rank stopped at the same step and rank 0 saved the checkpoint: no collective is pending.
+    if (runtime.rank() == 0) {
+      std::fprintf(stderr, "ftbench: interrupted: %s\n", e.what());
+      std::fflush(stderr);
+    }
+    return static_cast<int>(ExitCode::kInterrupted);
   } catch (const std::exception& e) {
     const auto* error = dynamic_cast<const Error*>(&e);
     const int exit_code = static_cast<int>(error != nullptr ? error->code() : ExitCode::kRuntime);
@@ -230,6 +244,10 @@ Command add_run_command(CLI::App& app) {
                   "Train only the run with this index in the --list order (one task of a Slurm array; give each "
                   "task its own --output)")
       ->check(CLI::Range(int64_t{0}, int64_t{1000000}));
+  cmd->add_flag("--restart", options->restart,
+                "Train incomplete runs from epoch 1 instead of resuming their checkpoints, and replace runs that "
+                "the results file holds with other settings (completed runs with the same settings are still "
+                "skipped)");
   return {cmd, [options](int argc, char** argv) { return run(*options, argc, argv); }};
 }
 

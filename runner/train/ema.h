@@ -22,6 +22,10 @@ class WeightEma {
 
   void update();
 
+  // The averages: the model's parameters, then its buffers, in module order (checkpoints save and restore
+  // them in place).
+  const std::vector<at::Tensor>& averages() const { return shadow_; }
+
   // RAII: while alive, the model holds the averaged weights; the trained weights come back on destruction.
   class Swap {
    public:

@@ -24,7 +24,9 @@
 #include "runner/base/error.h"
 #include "runner/models/registry.h"
 #include "runner/weights/pretrained.h"
+#include "runner/config/diff.h"
 #include "runner/train/augment.h"
+#include "runner/train/checkpoint.h"
 #include "runner/train/device_setup.h"
 #include "runner/train/ema.h"
 #include "runner/train/evaluate.h"
@@ -35,7 +37,9 @@
 #include "runner/train/schedule.h"
 #include "runner/train/sharding.h"
 #include "runner/train/step.h"
+#include "runner/train/stop_signal.h"
 #include "runner/train/strategy.h"
+#include "runner/train/watchdog.h"
 
 #ifndef FTBENCH_VERSION
 #define FTBENCH_VERSION "unknown"
@@ -59,6 +63,23 @@ void broadcast_model(models::Classifier& model, dist::Communicator& comm) {
     comm.broadcast(data, /*root=*/0);
   }
   for (auto& b : model.buffers()) comm.broadcast(b, /*root=*/0);
+}
+
+// BatchNorm's running statistics are updated from each rank's own images, so after an epoch the ranks hold
+// different ones. Like DDP (broadcast_buffers), the model is rank 0's: its buffers (and their EMA averages)
+// go to every rank before evaluation, so every rank evaluates the same model, and the checkpoint, which
+// rank 0 writes, holds the whole state of every rank. Buffers are small (resnet50: 0.2 MB).
+void share_rank0_buffers(models::Classifier& model, WeightEma* ema, dist::Communicator& comm) {
+  if (comm.size() == 1) return;
+  torch::NoGradGuard no_grad;
+  std::vector<at::Tensor> buffers = model.buffers();
+  if (ema != nullptr) {
+    // The averages of the buffers follow those of the parameters (WeightEma::averages).
+    const auto& averages = ema->averages();
+    buffers.insert(buffers.end(), averages.end() - static_cast<std::ptrdiff_t>(model.buffers().size()),
+                   averages.end());
+  }
+  for (auto& b : buffers) comm.broadcast(b, /*root=*/0);
 }
 
 // The dataset on the run's device, as uint8 images and int64 labels. The images wrap the reader's memory
@@ -129,17 +150,24 @@ std::string describe_device(const std::string& device_name) {
   return "cpu";
 }
 
+// Every rank ends with `root`'s `bytes`. Collective.
+void broadcast_bytes(dist::Communicator& comm, std::string& bytes, int root, at::Device device) {
+  const int64_t length = comm.all_gather(static_cast<int64_t>(bytes.size()))[static_cast<std::size_t>(root)];
+  at::Tensor buffer = at::zeros({length}, at::TensorOptions().dtype(at::kByte));
+  if (comm.rank() == root) std::memcpy(buffer.data_ptr(), bytes.data(), bytes.size());
+  at::Tensor shared = buffer.to(device);
+  comm.broadcast(shared, root);
+  buffer = shared.cpu();
+  bytes.assign(static_cast<const char*>(buffer.data_ptr()), static_cast<std::size_t>(buffer.numel()));
+}
+
 // Every rank's `text`, in rank order. Collective.
 std::vector<std::string> all_gather_text(dist::Communicator& comm, const std::string& text, at::Device device) {
-  const std::vector<int64_t> lengths = comm.all_gather(static_cast<int64_t>(text.size()));
   std::vector<std::string> out;
   for (int r = 0; r < comm.size(); ++r) {
-    at::Tensor bytes = at::zeros({lengths[static_cast<std::size_t>(r)]}, at::TensorOptions().dtype(at::kByte));
-    if (r == comm.rank()) std::memcpy(bytes.data_ptr(), text.data(), text.size());
-    at::Tensor shared = bytes.to(device);
-    comm.broadcast(shared, /*root=*/r);
-    bytes = shared.cpu();
-    out.emplace_back(static_cast<const char*>(bytes.data_ptr()), static_cast<std::size_t>(bytes.numel()));
+    std::string item = r == comm.rank() ? text : std::string();
+    broadcast_bytes(comm, item, r, device);
+    out.push_back(std::move(item));
   }
   return out;
 }
@@ -179,10 +207,11 @@ std::string format_epoch_line(const std::string& run_id, int64_t epoch, int64_t 
 
 class RunTrainer {
  public:
-  RunTrainer(const config::Experiment& experiment, const config::RunSpec& run, const DeviceData& data,
-             const TrainContext& ctx, results::Store* store)
-      : experiment_(experiment), run_(run), data_(data), ctx_(ctx), comm_(*ctx.comm), store_(store),
-        progress_(comm_.rank() == 0), fault_(fault_from_env()) {}
+  RunTrainer(const config::Experiment& experiment, const config::RunSpec& run, RunStart start,
+             const DeviceData& data, const TrainContext& ctx, results::Store* store)
+      : experiment_(experiment), run_(run), start_(start), data_(data), ctx_(ctx), comm_(*ctx.comm),
+        store_(store), progress_(comm_.rank() == 0), fault_(fault_from_env()),
+        checkpoints_(checkpoint_root(experiment) + "/" + run.id, experiment.checkpoint_keep) {}
 
   void run() {
     const int64_t input_size = resolve_input_size(experiment_, run_.model);
@@ -266,47 +295,88 @@ class RunTrainer {
     // Collective: every rank names its device.
     const std::string devices =
         count_devices(all_gather_text(comm_, describe_device(ctx_.device_name), ctx_.device));
-    if (store_ != nullptr) store_->begin_run(run_info(input_size, devices));
+    const Resumed resumed = start_ == RunStart::kResume ? resume(*optimizer, ema ? &*ema : nullptr)
+                                                        : begin(run_info(input_size, devices));
+    const Position& from = resumed.position;
+    if (from.epoch > 1 && strategy_->apply(from.epoch)) rebuild_reducer();  // "gradual" at the resumed epoch
 
-    int64_t step = 0;
-    for (int64_t epoch = 1; epoch <= t.epochs; ++epoch) {
+    Watchdog watchdog(experiment_.dist.timeout_s);  // beaten at every micro-batch, paused between epochs
+    for (int64_t epoch = from.epoch; epoch <= t.epochs; ++epoch) {
       const auto epoch_start = Clock::now();
-      if (strategy_->apply(epoch) && epoch > 1) {
+      const bool continued = epoch == from.epoch && from.step_in_epoch > 0;
+      PartialEpoch carried = continued ? resumed.partial : PartialEpoch{};
+      if (comm_.rank() != 0) {  // the totals are rank 0's to carry
+        carried.loss_sum = 0;
+        carried.correct = 0;
+      }
+      if (epoch > from.epoch && strategy_->apply(epoch)) {
         rebuild_reducer();
         progress_.message("# " + run_.id + ": epoch " + std::to_string(epoch) + " unfreezes a stage; param groups: " +
-                          describe_groups(groups, schedule.at(step)));
+                          describe_groups(groups, schedule.at((epoch - 1) * steps_per_epoch)));
       }
       set_training_mode();
-      const at::Tensor order = epoch_permutation(n_train, run_.seed, epoch);
+      // The epoch's order lives on the run's device: each step's indices are a view of it, so a GPU run does
+      // no host work per batch beyond launching kernels.
+      const at::Tensor order = epoch_permutation(n_train, run_.seed, epoch).to(ctx_.device);
       const bool channels_last = memory_format == at::MemoryFormat::ChannelsLast;
       const BatchSpec spec{input_size, experiment_.data.augment, run_.seed, epoch, channels_last};
-      StepTotals totals{at::zeros({1}, at::TensorOptions().dtype(at::kDouble).device(ctx_.device)),
-                        at::zeros({1}, at::TensorOptions().dtype(at::kLong).device(ctx_.device))};
+      StepTotals totals{at::full({1}, carried.loss_sum, at::TensorOptions().dtype(at::kDouble).device(ctx_.device)),
+                        at::full({1}, carried.correct, at::TensorOptions().dtype(at::kLong).device(ctx_.device))};
       at::Tensor& loss_sum = totals.loss_sum;
       at::Tensor& correct = totals.correct;
-      const double epoch_lr = schedule.at(step);
-      int64_t images = 0;
-      double data_seconds = 0, step_seconds = 0;
+      const int64_t first_step = (epoch - 1) * steps_per_epoch;  // the schedule's clock at the epoch's start
+      const double epoch_lr = schedule.at(first_step);
+      int64_t images = carried.images;
+      double data_seconds = carried.data_seconds, step_seconds = carried.step_seconds;
       const int64_t trainable_params = models::count_parameters(*model_, /*trainable_only=*/true);
       reset_peak_memory(ctx_.device);
 
       progress_.begin_epoch(run_.id, epoch, t.epochs, steps_per_epoch);
-      for (int64_t b = 0; b < steps_per_epoch; ++b, ++step) {
+      for (int64_t b = continued ? from.step_in_epoch : 0; b < steps_per_epoch; ++b) {
+        // Every rank asks at the same step whether any rank got a stop signal, so all stop together,
+        // between steps, and the checkpoint holds exactly the steps done.
+        std::string who;
+        if (StopSignal::any_rank(comm_, &who)) {
+          watchdog.pause();
+          // The loss and correct sums are per rank until the epoch's end: the checkpoint holds their totals,
+          // which rank 0 carries on from (the other ranks from 0).
+          comm_.all_reduce(loss_sum, dist::ReduceOp::kSum);
+          comm_.all_reduce(correct, dist::ReduceOp::kSum);
+          PartialEpoch partial;
+          partial.images = images;
+          partial.loss_sum = loss_sum.cpu().item<double>();
+          partial.correct = correct.cpu().item<int64_t>();
+          partial.data_seconds = data_seconds;
+          partial.step_seconds = step_seconds;
+          partial.train_seconds = carried.train_seconds + seconds_since(epoch_start);
+          const dist::ReducerStats so_far = reducer ? reducer->take_stats() : dist::ReducerStats{};
+          partial.comm_seconds = carried.comm_seconds + so_far.exposed_comm_seconds;
+          partial.comm_bytes = carried.comm_bytes + so_far.bytes;
+          partial.peak_memory_bytes = std::max(carried.peak_memory_bytes, peak_memory_bytes(ctx_.device));
+          const Position at{epoch, b, first_step + b, epoch - 1};
+          save_checkpoint(at, partial, *optimizer, ema ? &*ema : nullptr, /*final=*/false);
+          throw Interrupted("run " + run_.id + " stopped by " + who + " at epoch " + std::to_string(epoch) +
+                            ", step " + std::to_string(b) + " of " + std::to_string(steps_per_epoch) +
+                            "; checkpoint saved in " + checkpoints_.path() +
+                            ": re-run the same command to resume from there");
+        }
         const auto step_start = Clock::now();
         const int64_t first = b * k;
         const int64_t micro_count = std::min(k, micro_per_epoch - first);
         // Local SUM divided by the step's GLOBAL image count: summed over ranks and micro-batches, the
         // gradients are exactly those of the mean loss over the step's images, however they split.
         const int64_t step_images = std::min(micro_count * t.batch_size, n_train - first * t.batch_size);
-        set_learning_rates(*optimizer, groups, schedule.at(step));
+        set_learning_rates(*optimizer, groups, schedule.at(first_step + b));
         const auto micro = [&](int64_t j) {
+          watchdog.beat("run " + run_.id + ", epoch " + std::to_string(epoch) + ", step " + std::to_string(b + 1) +
+                        (k > 1 ? " micro-batch " + std::to_string(j + 1) : ""));
           const auto data_start = Clock::now();
           const int64_t global_begin = (first + j) * t.batch_size;
           const int64_t global_count = std::min(t.batch_size, n_train - global_begin);
           const Range mine = split_evenly(global_count, comm_.rank(), comm_.size());
           const at::Tensor indices = order.slice(0, global_begin + mine.begin, global_begin + mine.end);
           MicroBatch batch{prepare_batch(data_.train_images, indices, spec),
-                           data_.train_labels.index_select(0, indices.to(ctx_.device))};
+                           data_.train_labels.index_select(0, indices)};
           sync_compute_stream(ctx_.device);
           data_seconds += seconds_since(data_start);
           return batch;
@@ -318,15 +388,21 @@ class RunTrainer {
         images += step_images;
         progress_.step(b + 1, images);
       }
+      watchdog.pause();  // evaluation and checkpoints are bounded by the collectives' own timeouts
       // The memory peak of the epoch is the largest of any rank's.
-      at::Tensor peak = at::full({1}, peak_memory_bytes(ctx_.device), at::TensorOptions().dtype(at::kLong))
-                            .to(ctx_.device);
+      at::Tensor peak =
+          at::full({1}, std::max(carried.peak_memory_bytes, peak_memory_bytes(ctx_.device)),
+                   at::TensorOptions().dtype(at::kLong))
+              .to(ctx_.device);
       comm_.all_reduce(loss_sum, dist::ReduceOp::kSum);
       comm_.all_reduce(correct, dist::ReduceOp::kSum);
       comm_.all_reduce(peak, dist::ReduceOp::kMax);
-      const double train_seconds = seconds_since(epoch_start);
-      const dist::ReducerStats comm_stats = reducer ? reducer->take_stats() : dist::ReducerStats{};
+      const double train_seconds = carried.train_seconds + seconds_since(epoch_start);
+      dist::ReducerStats comm_stats = reducer ? reducer->take_stats() : dist::ReducerStats{};
+      comm_stats.exposed_comm_seconds += carried.comm_seconds;
+      comm_stats.bytes += carried.comm_bytes;
 
+      share_rank0_buffers(*model_, ema ? &*ema : nullptr, comm_);
       const BatchSpec eval_spec{input_size, /*augment=*/false, run_.seed, epoch, channels_last};
       const int64_t eval_batch = std::max<int64_t>(64, 2 * t.batch_size / comm_.size());
       EvalResult eval;
@@ -346,7 +422,7 @@ class RunTrainer {
       row.test_acc = eval.accuracy;
       row.test_acc5 = eval.accuracy5;
       row.lr = epoch_lr;
-      row.epoch_seconds = seconds_since(epoch_start);
+      row.epoch_seconds = carried.train_seconds + seconds_since(epoch_start);
       row.data_seconds = data_seconds;
       row.comm_seconds = comm_stats.exposed_comm_seconds;
       row.compute_seconds = std::max(0.0, step_seconds - data_seconds - comm_stats.exposed_comm_seconds);
@@ -370,8 +446,78 @@ class RunTrainer {
         line += extra;
       }
       progress_.end_epoch(line);
+      // After the row: a job killed between the two resumes from the previous checkpoint, and the resume
+      // cuts this row off again, so each epoch is written exactly once.
+      save_checkpoint(Position{epoch + 1, 0, epoch * steps_per_epoch, epoch}, PartialEpoch{}, *optimizer,
+                      ema ? &*ema : nullptr, /*final=*/epoch == t.epochs);
     }
     if (store_ != nullptr) store_->finish_run(run_.id, results::RunStatus::kCompleted, results::utc_now());
+  }
+
+  // Where a run starts, and the sums of an epoch it continues part-way.
+  struct Resumed {
+    Position position;
+    PartialEpoch partial;
+  };
+
+  // A run from epoch 1: rank 0 discards what an earlier attempt left (its group in the results file, its
+  // checkpoints) and records the run as running.
+  Resumed begin(const results::RunInfo& info) {
+    if (store_ != nullptr) {
+      checkpoints_.clear();
+      // A completed run starts again only under --restart with changed settings; begin_run replaces others.
+      if (store_->status(run_.id) == results::RunStatus::kCompleted) store_->discard_run(run_.id);
+      store_->begin_run(info);
+    }
+    return {};
+  }
+
+  // Continues from the run's newest checkpoint. Collective: rank 0 reads the file and broadcasts its bytes
+  // (no shared file system needed); every rank restores the model, optimizer, EMA and its generator states.
+  // Rank 0 cuts the results file back to the checkpoint's epochs.
+  Resumed resume(torch::optim::Optimizer& optimizer, WeightEma* ema) {
+    std::string bytes, file;
+    if (comm_.rank() == 0) {
+      const std::optional<Marker> marker = checkpoints_.latest();
+      if (!marker) throw RuntimeError(checkpoints_.path() + ": the checkpoint to resume from has disappeared");
+      file = checkpoints_.path() + "/" + marker->file;
+      bytes = checkpoints_.read(*marker);
+    }
+    broadcast_bytes(comm_, bytes, /*root=*/0, ctx_.device);
+    broadcast_bytes(comm_, file, /*root=*/0, ctx_.device);
+    const CheckpointMeta meta =
+        decode_checkpoint(bytes, file, comm_.rank(), ctx_.device, *model_, optimizer, ema);
+    const std::vector<std::string> changes = config::changed_run_keys(meta.config_toml, run_.resolved_toml);
+    if (meta.run_id != run_.id || !changes.empty()) {
+      throw InputError(file + ": checkpoint of run '" + meta.run_id + "' with other settings (" +
+                       (changes.empty() ? std::string("another run") : changes.front()) +
+                       "); re-run with --restart to train run " + run_.id + " from the start");
+    }
+    if (store_ != nullptr) store_->resume_run(run_.id, meta.position.epochs_done);
+    const Position& p = meta.position;
+    progress_.message("# " + run_.id + ": resuming from " + file + " (epoch " + std::to_string(p.epoch) + ", step " +
+                      std::to_string(p.step_in_epoch) + "; " + std::to_string(p.epochs_done) + " epoch(s) done)" +
+                      (meta.world_size != comm_.size()
+                           ? "; it was written by " + std::to_string(meta.world_size) + " rank(s), this job has " +
+                                 std::to_string(comm_.size()) + ": training continues from the same position, "
+                                 "but not bitwise as it would have with " + std::to_string(meta.world_size)
+                           : ""));
+    return {meta.position, meta.partial};
+  }
+
+  // Collective: every rank's generator states go to rank 0, which writes the checkpoint at `position`.
+  void save_checkpoint(const Position& position, const PartialEpoch& partial, const torch::optim::Optimizer& optimizer,
+                       const WeightEma* ema, bool final) {
+    const std::vector<std::string> rng = all_gather_text(comm_, capture_rng_state(ctx_.device), ctx_.device);
+    if (comm_.rank() != 0) return;
+    CheckpointMeta meta;
+    meta.run_id = run_.id;
+    meta.config_toml = run_.resolved_toml;
+    meta.world_size = comm_.size();
+    meta.position = position;
+    meta.partial = partial;
+    meta.final = final;
+    checkpoints_.write(encode_checkpoint(meta, rng, *model_, optimizer, ema), position, final);
   }
 
   // Rank 0 records a failure in the results file before the job ends: status interrupted for a stop by a
@@ -479,12 +625,14 @@ class RunTrainer {
 
   const config::Experiment& experiment_;
   const config::RunSpec& run_;
+  RunStart start_;
   const DeviceData& data_;
   const TrainContext& ctx_;
   dist::Communicator& comm_;
   results::Store* store_;
   Progress progress_;
   std::optional<Fault> fault_;
+  CheckpointDir checkpoints_;
   std::string weights_file_, weights_sha256_, weights_load_;
   std::string param_groups_, eval_weights_;  // for the run's attributes
   int64_t process_steps_ = 0;
@@ -492,26 +640,20 @@ class RunTrainer {
   std::unique_ptr<Strategy> strategy_;
 };
 
-// Rank 0 decides which runs still need training (the store knows); every rank learns the same answer.
-std::vector<int64_t> pending_runs(const config::Experiment& experiment, const TrainContext& ctx,
-                                  results::Store* store) {
-  const auto n = static_cast<int64_t>(experiment.runs.size());
-  at::Tensor todo = at::ones({n}, at::TensorOptions().dtype(at::kLong));
-  if (store != nullptr) {
-    for (int64_t i = 0; i < n; ++i) {
-      if (store->status(experiment.runs[static_cast<std::size_t>(i)].id) == results::RunStatus::kCompleted) {
-        todo[i] = 0;
-      }
-    }
+// Every rank learns rank 0's plan (rank 0 made it from the results file and the checkpoints).
+std::vector<RunStart> share_plan(const std::vector<RunStart>& plan, std::size_t runs, const TrainContext& ctx) {
+  at::Tensor starts = at::zeros({static_cast<int64_t>(runs)}, at::TensorOptions().dtype(at::kLong));
+  if (ctx.comm->rank() == 0) {
+    if (plan.size() != runs) throw RuntimeError("run_experiment: the plan has " + std::to_string(plan.size()) +
+                                                " entries for " + std::to_string(runs) + " runs");
+    for (std::size_t i = 0; i < runs; ++i) starts[static_cast<int64_t>(i)] = static_cast<int64_t>(plan[i]);
   }
-  at::Tensor shared = todo.to(ctx.device);
+  at::Tensor shared = starts.to(ctx.device);
   ctx.comm->broadcast(shared, /*root=*/0);
-  todo = shared.cpu();
-  std::vector<int64_t> pending;
-  for (int64_t i = 0; i < n; ++i) {
-    if (todo[i].item<int64_t>() != 0) pending.push_back(i);
-  }
-  return pending;
+  starts = shared.cpu();
+  std::vector<RunStart> out;
+  for (std::size_t i = 0; i < runs; ++i) out.push_back(static_cast<RunStart>(starts[static_cast<int64_t>(i)].item<int64_t>()));
+  return out;
 }
 
 }  // namespace
@@ -528,21 +670,24 @@ int64_t resolve_input_size(const config::Experiment& experiment, const std::stri
 }
 
 void run_experiment(const config::Experiment& experiment, const data::Dataset& dataset, const TrainContext& ctx,
-                    results::Store* store) {
+                    results::Store* store, const std::vector<RunStart>& plan) {
   check_recipes_for_device(experiment, ctx.device);  // `ftbench run` checked already; for other callers
   apply_determinism(experiment.deterministic);
   const DeviceData data = to_device(dataset, ctx.device);
   Progress log(ctx.comm->rank() == 0);
 
-  const std::vector<int64_t> pending = pending_runs(experiment, ctx, store);
-  if (pending.size() < experiment.runs.size()) {
-    log.message("# " + std::to_string(experiment.runs.size() - pending.size()) +
+  const std::vector<RunStart> starts = share_plan(plan, experiment.runs.size(), ctx);
+  const auto count = [&](RunStart what) { return std::count(starts.begin(), starts.end(), what); };
+  if (count(RunStart::kSkip) > 0) {
+    log.message("# " + std::to_string(count(RunStart::kSkip)) +
                 " run(s) already completed in the results file; skipping them");
   }
-  for (const int64_t index : pending) {
-    const config::RunSpec& run = experiment.runs[static_cast<std::size_t>(index)];
-    log.message("# run " + std::to_string(index + 1) + "/" + std::to_string(experiment.runs.size()) + ": " + run.id);
-    RunTrainer trainer(experiment, run, data, ctx, store);
+  for (std::size_t index = 0; index < experiment.runs.size(); ++index) {
+    if (starts[index] == RunStart::kSkip) continue;
+    const config::RunSpec& run = experiment.runs[index];
+    log.message("# run " + std::to_string(index + 1) + "/" + std::to_string(experiment.runs.size()) + ": " + run.id +
+                (starts[index] == RunStart::kResume ? " (resuming)" : ""));
+    RunTrainer trainer(experiment, run, starts[index], data, ctx, store);
     try {
       trainer.run();
     } catch (const std::exception& e) {

@@ -571,7 +571,8 @@ def case_analysis_plots(c):
     assert bad.returncode == 2 and "--metric" in bad.stderr, bad.stderr
 
 
-def main():
+def main(cases=None, suite="e2e"):
+    """Runs the case named on the command line; `cases`: the calling module's globals (default: this one's)."""
     parser = argparse.ArgumentParser()
     parser.add_argument("case")
     parser.add_argument("--ftbench", required=True)
@@ -579,8 +580,8 @@ def main():
     parser.add_argument("--workdir", required=True)
     args = parser.parse_args()
     os.environ.setdefault("OMPI_MCA_rmaps_base_oversubscribe", "1")
-    globals()["case_" + args.case](Case(args))
-    print(f"e2e {args.case}: ok")
+    (cases or globals())["case_" + args.case](Case(args))
+    print(f"{suite} {args.case}: ok")
 
 
 if __name__ == "__main__":

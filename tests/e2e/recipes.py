@@ -6,7 +6,6 @@ determinism across reruns, bf16 refused on CPU, auxiliary heads.
 
 Each CASE is one CTest test (tests/e2e/CMakeLists.txt). It reuses e2e.py's harness.
 """
-import argparse
 import os
 import sys
 
@@ -14,7 +13,7 @@ import h5py
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e import TRAIN, TEST, Case, experiment, steps_per_epoch  # noqa: E402
+from e2e import TEST, experiment, main, steps_per_epoch  # noqa: E402
 
 RESNET18 = 11181642
 HEAD = 5130            # fc: 512 x 10 + 10
@@ -140,17 +139,5 @@ def case_aux_heads_train(c):
         assert run["confusion"][:].sum() == TEST
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("case")
-    parser.add_argument("--ftbench", required=True)
-    parser.add_argument("--mpiexec", required=True)
-    parser.add_argument("--workdir", required=True)
-    args = parser.parse_args()
-    os.environ.setdefault("OMPI_MCA_rmaps_base_oversubscribe", "1")
-    globals()["case_" + args.case](Case(args))
-    print(f"recipes {args.case}: ok")
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(globals(), "recipes"))

@@ -1,0 +1,15 @@
+// dist::wait_request: the bounded wait under every MPI collective ftbench makes once training has started
+// (the MPI communicator's, and the NCCL communicator's small host-side agreements).
+#pragma once
+
+#include <mpi.h>
+
+#include <string>
+
+namespace ftbench::dist {
+
+// Polls `request` until it completes or `timeout_s` passes; then throws DistError naming `what` and this
+// rank: another rank never joined (it hung, died or diverged). Spins briefly, then yields between polls.
+void wait_request(MPI_Request* request, double timeout_s, const std::string& what);
+
+}  // namespace ftbench::dist
