@@ -37,7 +37,20 @@ std::string read_file(const std::string& path) {
   return text;
 }
 
+// An editor that saved the file as UTF-16 (or UTF-32) leaves a byte-order mark that names the encoding;
+// toml++ would only say "invalid utf-8 sequence". (A UTF-8 byte-order mark is fine: toml++ skips it.)
+void check_encoding(const std::string& text, const std::string& path) {
+  const auto starts = [&](const char* mark, std::size_t n) { return text.compare(0, n, mark, n) == 0; };
+  const char* encoding = starts("\xFF\xFE\x00\x00", 4) || starts("\x00\x00\xFE\xFF", 4) ? "UTF-32"
+                         : starts("\xFF\xFE", 2) || starts("\xFE\xFF", 2)                 ? "UTF-16"
+                                                                                          : nullptr;
+  if (encoding == nullptr) return;
+  detail::fail(path + ":1:1", std::string("the file is ") + encoding + " (it starts with a " + encoding +
+                                  " byte-order mark), but TOML files are UTF-8; save it as UTF-8");
+}
+
 toml::table parse_toml(const std::string& text, const std::string& path) {
+  check_encoding(text, path);
   try {
     return toml::parse(std::string_view(text), std::string(path));
   } catch (const toml::parse_error& error) {

@@ -56,6 +56,10 @@ struct DataConfig {
   int64_t test_size = 0;                           // 0 = all
   int64_t input_size = 0;                          // pixels; 0 = the model's native size ("model")
   bool augment = true;
+  // Where a number of pixels was given for input_size ("FILE:LINE:COL", or "--set data.input_size=N"), so
+  // that a size below a model's minimum, found once the model is known, can point at it. Empty for "model".
+  // Diagnostics only: not part of the resolved TOML.
+  std::string input_size_origin;
 };
 
 // [dist]: how ranks communicate.

@@ -56,6 +56,9 @@ inline const std::vector<std::string> kGradDtypes{"fp32", "bf16"};
 
 // data.input_size in pixels. Whether a size is large enough for a given model (resnet18 needs 32) is the
 // model registry's check, made once the model is known; here only the absurd is rejected.
+// The largest global batch: 20 times CIFAR-10's training set, and small enough that batch x accumulate_steps
+// x world size (and byte counts derived from them) stay far from int64 overflow.
+inline constexpr int64_t kMaxBatchSize = int64_t{1} << 20;
 inline constexpr int64_t kMinInputSize = 1;
 inline constexpr int64_t kMaxInputSize = 1024;
 

@@ -52,11 +52,12 @@ void read_seeds(const TableReader& table, std::vector<int64_t>& out) {
   out = std::move(values);
 }
 
-void read_input_size(const TableReader& table, int64_t& out) {
+void read_input_size(const TableReader& table, int64_t& out, std::string& origin) {
   const toml::node* node = table.get("input_size");
   if (node == nullptr) return;
   if (node->is_string() && *node->value<std::string>() == "model") {
     out = 0;
+    origin.clear();
     return;
   }
   if (node->is_integer()) {
@@ -67,6 +68,7 @@ void read_input_size(const TableReader& table, int64_t& out) {
                                    "; e.g. input_size = 32, or \"model\" for the model's native size");
     }
     out = value;
+    origin = table.where(*node);
     return;
   }
   fail(table.where(*node), "data.input_size must be \"model\" or an integer number of pixels, got " + describe(*node) +
@@ -120,7 +122,7 @@ void read_data(const TableReader& root, DataConfig& out) {
   data.read("path", out.path);
   data.read("train_size", out.train_size, IntRange{0});
   data.read("test_size", out.test_size, IntRange{0});
-  read_input_size(data, out.input_size);
+  read_input_size(data, out.input_size, out.input_size_origin);
   data.read("augment", out.augment);
 }
 
@@ -174,7 +176,7 @@ void check_train(const TableReader& table, const TrainConfig& t) {
 
 void read_train(const TableReader& table, TrainConfig& out) {
   table.read("epochs", out.epochs, IntRange{1, 100000});
-  if (table.read("batch_size", out.batch_size, IntRange{1})) {
+  if (table.read("batch_size", out.batch_size, IntRange{1, kMaxBatchSize})) {
     out.batch_size_origin = table.where(*table.get("batch_size"));
     out.batch_size_key = table.dotted("batch_size");
   }

@@ -166,7 +166,9 @@ bool TableReader::read(const std::string& key, double& out, RealRange range) con
     fail_type(key, *node, "a number", key + " = " + toml_float(out),
               [](const toml::node& bare) { return bare.is_number(); });
   }
-  const double value = *node->value<double>();
+  // toml++'s value<double>() is empty for an integer a double cannot hold exactly (above 2^53), so integers
+  // are converted here: 2^62 is then a number out of range, not an empty optional.
+  const double value = node->is_integer() ? static_cast<double>(*node->value<int64_t>()) : *node->value<double>();
   if (!in_range(value, range)) {
     const std::string got = node->is_integer() ? std::to_string(*node->value<int64_t>()) : toml_float(value);
     fail(where(*node), dotted(key) + " must be " + describe_range(range) + ", got " + got + "; e.g. " + key + " = " +

@@ -104,6 +104,21 @@ TEST(ConfigErrors, ZeroLearningRateGivenAsInteger) {
   EXPECT_ERROR(error_of(with_train("lr = 0\n")), "exp.toml:6:6", "train.lr must be a finite number > 0, got 0");
 }
 
+// Integers above 2^53 have no exact double: they must still be range-checked, not read as nothing.
+TEST(ConfigErrors, HugeIntegerForNumber) {
+  EXPECT_ERROR(error_of(with_train("momentum = 9007199254740993\n")), "exp.toml:6:12",
+               "train.momentum must be a finite number >= 0 and < 1, got 9007199254740993");
+  EXPECT_ERROR(error_of(kMinimal + "[dist]\nbucket_cap_mb = 4611686018427387904\n"), "exp.toml:6:17",
+               "dist.bucket_cap_mb must be a finite number > 0 and <= 4096, got 4611686018427387904");
+}
+
+TEST(ConfigErrors, Utf16FileNamesItsEncoding) {
+  const std::string utf16("\xFF\xFE[\0e\0x\0p\0]\0", 12);
+  EXPECT_ERROR(error_of(utf16), "exp.toml:1:1", "the file is UTF-16", "save it as UTF-8");
+  EXPECT_ERROR(error_of(std::string("\xFE\xFF\0[", 4)), "exp.toml:1:1", "the file is UTF-16");
+  EXPECT_ERROR(error_of(std::string("\xFF\xFE\0\0[\0\0\0", 8)), "exp.toml:1:1", "the file is UTF-32");
+}
+
 TEST(ConfigErrors, MomentumOutOfRange) {
   EXPECT_ERROR(error_of(with_train("momentum = -0.5\n")), "exp.toml:6:12",
                "train.momentum must be a finite number >= 0 and < 1, got -0.5", "e.g. momentum = 0.9");
@@ -126,6 +141,12 @@ TEST(ConfigErrors, HugeEpochs) {
                "train.epochs must be an integer <= 100000, got 10000000000", "use a value from 1 to 100000");
 }
 
+// 2^63-1 used to pass and overflow in the trainer (the loss became NaN): global batches have a bound.
+TEST(ConfigErrors, HugeBatchSize) {
+  EXPECT_ERROR(error_of(with_train("batch_size = 9223372036854775807\n")), "exp.toml:6:14",
+               "train.batch_size must be an integer <= 1048576, got 9223372036854775807");
+}
+
 TEST(ConfigErrors, TooManyThreads) {
   EXPECT_ERROR(error_of(with_train("threads = 2000\n")), "exp.toml:6:11",
                "train.threads must be an integer <= 1024, got 2000", "use a value from 0 to 1024");
@@ -133,7 +154,7 @@ TEST(ConfigErrors, TooManyThreads) {
 
 TEST(ConfigErrors, ZeroBatchSize) {
   EXPECT_ERROR(error_of(with_train("batch_size = 0\n")), "exp.toml:6:14",
-               "train.batch_size must be an integer >= 1, got 0", "e.g. batch_size = 128");
+               "train.batch_size must be an integer >= 1, got 0", "use a value from 1 to 1048576");
 }
 
 TEST(ConfigErrors, EnumListsChoicesAndClosest) {

@@ -30,6 +30,13 @@ TEST(Overrides, BareWordIsAString) {
   EXPECT_EQ(e.data.dataset, "synthetic");
   EXPECT_EQ(e.data.path, "/tmp/some dir");
   EXPECT_EQ(e.data.input_size, 0);
+  EXPECT_EQ(e.data.input_size_origin, "");  // the model's size: nothing to point at
+}
+
+TEST(Overrides, InputSizeOriginNamesTheOverride) {
+  const Experiment e = parse_with(kMinimal + "[data]\ninput_size = 64\n", {"data.input_size=16"});
+  EXPECT_EQ(e.data.input_size, 16);
+  EXPECT_EQ(e.data.input_size_origin.rfind("--set data.input_size=16", 0), 0u) << e.data.input_size_origin;
 }
 
 TEST(Overrides, LaterOverrideWins) {

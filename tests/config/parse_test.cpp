@@ -57,6 +57,7 @@ TEST(ParseExperiment, ReadsEveryKey) {
   EXPECT_EQ(e.data.train_size, 512);
   EXPECT_EQ(e.data.test_size, 128);
   EXPECT_EQ(e.data.input_size, 64);
+  EXPECT_EQ(e.data.input_size_origin, "exp.toml:12:14");  // for "below the model's minimum", found later
   EXPECT_FALSE(e.data.augment);
 
   EXPECT_EQ(e.train.epochs, 5);
