@@ -121,6 +121,17 @@ TEST_F(Cifar10Archive, TruncatedArchiveIsNamed) {
   EXPECT_TRUE(Contains(message, "re-download cifar-10-binary.tar.gz"));
 }
 
+// libarchive's own gzip filter ignores the trailer; a damaged download must not become wrong pixels.
+TEST_F(Cifar10Archive, GzipChecksumMismatchIsRefused) {
+  const std::string archive = write(members());
+  auto bytes = testing::read_bytes(archive);
+  for (std::size_t i = bytes.size() - 8; i < bytes.size() - 4; ++i) bytes[i] ^= 0xFF;  // the CRC-32
+  testing::write_bytes(archive, bytes);
+  const std::string message = input_error([&] { read_cifar10(archive); });
+  EXPECT_TRUE(Contains(message, archive + ": is corrupt: its gzip CRC-32 does not match the data")) << message;
+  EXPECT_TRUE(Contains(message, "re-download cifar-10-binary.tar.gz")) << message;
+}
+
 TEST_F(Cifar10Archive, GarbageIsNotAnArchive) {
   std::vector<uint8_t> garbage(5000);
   for (std::size_t i = 0; i < garbage.size(); ++i) garbage[i] = static_cast<uint8_t>(i * 131 + 7);
