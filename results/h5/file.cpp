@@ -15,6 +15,18 @@ Handle access_plist(const std::string& context) {
 
 bool mentions(const Error& e, const char* text) { return e.stack().find(text) != std::string::npos; }
 
+// What HDF5 1.10 says when the bytes of a file are not a whole HDF5 file: cut short, overwritten, or not
+// HDF5 past its signature. These are the user's file, not a failure of the run: exit 2 (bad input).
+bool damaged(const Error& e) {
+  for (const char* sign : {"truncated file", "File has been truncated", "bad superblock",
+                           "unable to find a valid file signature", "file signature not found",
+                           "incorrect metadata checksum", "bad object header", "unable to load superblock",
+                           "wrong B-tree signature", "bad heap"}) {
+    if (mentions(e, sign)) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 bool File::is_hdf5(const std::string& path) {
@@ -40,10 +52,18 @@ File File::open(const std::string& path, Access access, std::chrono::millisecond
     try {
       return File(Handle(check(H5Fopen(path.c_str(), flags, fapl.id()), what), Kind::kFile), path);
     } catch (const Error& e) {
+      // ftbench's own files cannot carry this mark (superblock v2, see file.h); a SWMR writer of another
+      // program (h5py with libver='latest') left it. Clearing it here, as `h5clear -s` would, could corrupt
+      // the file if that writer is still running (perhaps on another node), which ftbench cannot know; the
+      // user can, so the message says how.
       if (mentions(e, "already open for write"))
-        throw RuntimeError(path + ": HDF5 marks the file as open by a writer (" + e.detail() +
-                           "); if no process is writing it, a killed writer left the mark: clear it with 'h5clear -s " +
-                           path + "'");
+        throw InputError(path + ": HDF5 marks the file as still open for writing (by a SWMR writer such as h5py); "
+                         "ftbench does not clear the mark itself, because that writer may still be running. If no "
+                         "process is writing it (a killed writer left the mark), run 'h5clear -s " + path +
+                         "' and try again");
+      if (damaged(e))
+        throw InputError(path + ": not a readable HDF5 file (" + e.detail() +
+                         "): it is damaged or cut short; restore it from a copy, or choose another file");
       if (!e.lock_failed()) throw;
       if (std::chrono::steady_clock::now() >= deadline)
         throw RuntimeError(path + ": locked by another process (" + e.detail() +

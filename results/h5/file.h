@@ -3,8 +3,10 @@
 // Files are created with library-version bounds [1.8, 1.10]: superblock version 2, which has no "open for
 // write" flag, so a writer killed between calls leaves a file that every reader can open without h5clear;
 // h5py 3 reads the format. Creation never truncates: an existing path is an error.
-// Errors: RuntimeError (h5::Error) naming the path; a lock held by another process past lock_wait, and a
-// file HDF5 still marks as open by a killed writer, get messages that tell the fix.
+// Errors: RuntimeError (h5::Error) naming the path; a lock held by another process past lock_wait gets a
+// message that tells the fix. InputError (exit 2) for a file whose bytes are not a whole HDF5 file
+// (truncated, overwritten) and for a file HDF5 still marks as open by a SWMR writer (which is not cleared:
+// see file.cpp).
 #pragma once
 
 #include <chrono>
