@@ -62,4 +62,10 @@ PretrainedWeights load_pretrained(torch::nn::Module& model, const models::ModelE
   return out;
 }
 
+PretrainedWeights check_pretrained(const models::ModelEntry& entry, const std::string& weights,
+                                   const std::string& extra_dir, bool strict, int64_t num_classes) {
+  const models::ClassifierPtr model = models::build_model(entry.name, num_classes);  // as the trainer builds it
+  return load_pretrained(*model, entry, weights, extra_dir, strict);
+}
+
 }  // namespace ftbench::weights

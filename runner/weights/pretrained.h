@@ -34,14 +34,21 @@ std::filesystem::path resolve_weights(const std::string& weights, const models::
 // True when `path` is named like one of the registry's torchvision files, whose hash prefix is checked.
 bool is_torchvision_file_name(const std::filesystem::path& path);
 
-// resolve_weights, sha256 (+ the hash-prefix check), read_state_dict, load_state_dict(model.head, strict).
-// Throws InputError for anything the user can fix: missing file, corrupt file, refused pickle, weights
-// that do not fit (strict).
 // torchvision's DenseNet files name their layers "denselayer1.norm.1.weight"; the modules are "norm1". Renames
 // such keys in place (other keys are left alone).
 void rename_legacy_densenet_keys(StateDict& state);
 
+// resolve_weights, sha256 (+ the hash-prefix check), read_state_dict, load_state_dict(model.head, strict).
+// Throws InputError for anything the user can fix: missing file, corrupt file, refused pickle, weights
+// that do not fit (strict).
 PretrainedWeights load_pretrained(torch::nn::Module& model, const models::ModelEntry& entry,
                                   const std::string& weights, const std::string& extra_dir, bool strict = true);
+
+// Everything load_pretrained checks, on a model of `num_classes` outputs built for the purpose and dropped:
+// for `ftbench run` to call on rank 0 before training starts, so that a corrupt, truncated, refused or
+// misfitting file ends every rank with exit 2 (a failure inside the trainer ends the job with MPI_Abort).
+// Unlike resolve_weights it reads the whole file and builds the model: seconds for the largest models.
+PretrainedWeights check_pretrained(const models::ModelEntry& entry, const std::string& weights,
+                                   const std::string& extra_dir, bool strict, int64_t num_classes);
 
 }  // namespace ftbench::weights

@@ -168,6 +168,25 @@ TEST_F(Pretrained, PathLoadsAndRecordsTheSha256) {
   EXPECT_EQ(w.sha256, sums.at("resnet18_legacy.pth").get<std::string>()) << "differs from Python's hashlib";
 }
 
+// check_pretrained: what `ftbench run` asks before training starts. A file that fits passes; a file of
+// another model is refused as load_pretrained refuses it, naming the file.
+TEST_F(Pretrained, CheckBeforeTrainingAcceptsAFitAndRefusesAMisfit) {
+  const fs::path file = fixtures_dir() / "good" / "resnet18_zip.pth";
+  const PretrainedWeights w = check_pretrained(models::find_model("resnet18"), file.string(), "", true, 10);
+  EXPECT_TRUE(w.report.fits()) << w.report.summary();
+  EXPECT_EQ(w.report.head_reinitialised, (std::vector<std::string>{"fc.weight", "fc.bias"}));
+  try {
+    check_pretrained(models::find_model("resnet34"), file.string(), "", /*strict=*/true, 10);
+    FAIL() << "resnet18 weights must not fit resnet34";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find(file.string()), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("layer1.2"), std::string::npos) << e.what();
+  }
+  // Not strict: the misfit is reported, not refused, as the trainer would then train.
+  const PretrainedWeights lenient = check_pretrained(models::find_model("resnet34"), file.string(), "", false, 10);
+  EXPECT_FALSE(lenient.report.fits());
+}
+
 }  // namespace
 }  // namespace ftbench::weights
 
