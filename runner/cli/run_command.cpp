@@ -132,6 +132,7 @@ std::string join(const std::vector<std::string>& items) {
 
 int run(const RunOptions& options, int argc, char** argv) {
   if (options.list) return list_runs(options);
+  train::StopSignal::install(/*rank=*/-1);  // as early as possible; again below, once the rank is known
   dist::Runtime runtime(&argc, &argv);
   at::set_num_interop_threads(1);
   train::StopSignal::install(runtime.rank());  // after MPI_Init, so that ours are the handlers in place

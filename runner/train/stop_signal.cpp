@@ -33,12 +33,14 @@ extern "C" void on_stop_signal(int signal) {
 }  // namespace
 
 void StopSignal::install(int rank) {
+  char who[32] = "ftbench";
+  if (rank >= 0) std::snprintf(who, sizeof who, "ftbench: rank %d", rank);
   std::snprintf(g_first_line, sizeof g_first_line,
-                "ftbench: rank %d got a stop signal: stopping at the next step boundary to save a checkpoint "
-                "(signal again to exit at once)\n",
-                rank);
-  std::snprintf(g_second_line, sizeof g_second_line,
-                "ftbench: rank %d got a second stop signal: exiting now without a checkpoint\n", rank);
+                "%s got a stop signal: stopping at the next step boundary to save a checkpoint (signal again to "
+                "exit at once)\n",
+                who);
+  std::snprintf(g_second_line, sizeof g_second_line, "%s got a second stop signal: exiting now without a checkpoint\n",
+                who);
   struct sigaction action {};
   action.sa_handler = on_stop_signal;
   sigemptyset(&action.sa_mask);

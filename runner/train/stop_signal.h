@@ -18,7 +18,8 @@ namespace ftbench::train {
 
 class StopSignal {
  public:
-  // Installs the handlers for this process. `rank` goes into the one line the handler prints.
+  // Installs the handlers for this process (again: only the printed line changes). `rank` goes into the one
+  // line the handler prints; -1 before MPI says which rank this is.
   static void install(int rank);
   // The signal this process received first, or 0.
   static int received();
