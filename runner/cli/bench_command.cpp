@@ -153,6 +153,7 @@ class Bench {
   // Collective. Returns this rank's result.
   RankResult run() {
     at::set_num_threads(threads_);
+    train::apply_determinism(/*deterministic=*/false);  // cuDNN benchmark mode, as the trainer's default
     torch::manual_seed(0);  // the same initial model on every rank
     model_ = models::build_model(o_.model, /*num_classes=*/10);
     model_->to(device_);
