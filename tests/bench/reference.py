@@ -151,8 +151,11 @@ def main():
     if world > 1:
         import torch.distributed as dist
         os.environ.setdefault("MASTER_ADDR", "127.0.0.1")
-        os.environ.setdefault("MASTER_PORT", "29517")
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo", rank=rank, world_size=world)
+        # A port of this job's own (Open MPI's job id), so that two jobs on one machine do not meet.
+        os.environ.setdefault("MASTER_PORT", str(29500 + int(os.environ.get("OMPI_MCA_ess_base_jobid", "17")) % 20000))
+        import datetime
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo", rank=rank, world_size=world,
+                                timeout=datetime.timedelta(seconds=300))
 
     size = args.input_size or NATIVE.get(args.model, 224)
     torch.manual_seed(0)
@@ -243,7 +246,12 @@ def main():
                       f"peak {r['peak_memory_bytes'] / 2**20:8.1f} MiB")
             print(f"aggregate: {result['images_per_second']:10.1f} img/s")
     if world > 1:
-        dist.destroy_process_group()
+        # Every rank leaves together. destroy_process_group() can hang with gloo when the rank that hosts the
+        # store exits first, so the processes end here, after a barrier, with their output flushed.
+        dist.barrier()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 if __name__ == "__main__":

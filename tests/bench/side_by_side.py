@@ -4,7 +4,8 @@ over several rounds, in one invocation.
     python tests/bench/side_by_side.py [--ftbench build/ftbench] [--python .venv/bin/python]
         [--configs resnet18@32,mobilenet_v2@32] [--batch 64] [--steps 20] [--warmup 3] [--rounds 5]
         [--layouts 1x2,1x1,2x1] [--precision fp32|bf16] [--device cpu|cuda] [--memory-format auto|...]
-        [--mpiexec mpiexec] [--json-out FILE] [--timeout 900]
+        [--mpiexec mpiexec] [--reference-env KEY=VALUE]... [--ftbench-env KEY=VALUE]... [--rank-sessions]
+        [--json-out FILE] [--timeout 900]
 
 A layout RxT is R ranks x T intra-op threads per rank (R > 1: both sides run under `mpiexec -n R`: ftbench
 with its MPI reducer, PyTorch with DistributedDataParallel over gloo). In every round, for every model and
@@ -52,6 +53,10 @@ def parse_args():
                    help="environment of the PyTorch side only (repeatable), e.g. OMP_WAIT_POLICY=PASSIVE")
     p.add_argument("--ftbench-env", action="append", default=[], metavar="KEY=VALUE",
                    help="environment of the ftbench side only (repeatable), e.g. OMP_WAIT_POLICY=ACTIVE")
+    p.add_argument("--rank-sessions", action="store_true",
+                   help="start every rank in a session of its own (setsid -w): where the kernel groups processes "
+                        "by session for CPU fairness (sched_autogroup), R ranks of one session share one "
+                        "session's CPU time on a busy machine, whatever R is")
     p.add_argument("--json-out", default="")
     p.add_argument("--timeout", type=float, default=900, help="seconds per single run")
     return p.parse_args()
@@ -59,8 +64,12 @@ def parse_args():
 
 def launcher(args, ranks):
     if ranks == 1:
-        return []
+        return ["setsid", "-w"] if args.rank_sessions else []
     return [args.mpiexec, "-n", str(ranks)] + args.mpi_flags.split()
+
+
+def rank_prefix(args, ranks):
+    return ["setsid", "-w"] if args.rank_sessions and ranks > 1 else []
 
 
 def with_env(env, items, ranks):
@@ -86,14 +95,14 @@ def run_json(cmd, timeout, env):
 
 
 def ftbench_cmd(args, model, size, ranks, threads):
-    return launcher(args, ranks) + [
+    return launcher(args, ranks) + rank_prefix(args, ranks) + [
         args.ftbench, "bench", "--model", model, "--input-size", str(size), "--batch", str(args.batch),
         "--steps", str(args.steps), "--warmup", str(args.warmup), "--threads", str(threads),
         "--precision", args.precision, "--memory-format", args.memory_format, "--json"]
 
 
 def reference_cmd(args, model, size, ranks, threads, memory_format):
-    return launcher(args, ranks) + [
+    return launcher(args, ranks) + rank_prefix(args, ranks) + [
         args.python, os.path.join(HERE, "reference.py"), "--model", model, "--input-size", str(size),
         "--batch", str(args.batch), "--steps", str(args.steps), "--warmup", str(args.warmup),
         "--threads", str(threads), "--precision", args.precision, "--memory-format", memory_format,
@@ -131,6 +140,8 @@ def main():
     info = versions(args)
     print(f"# side by side: ftbench bench vs PyTorch eager (tests/bench/reference.py), {args.rounds} rounds, "
           f"batch {args.batch}/rank, {args.warmup} warm-up + {args.steps} timed steps, {args.precision}")
+    if args.rank_sessions:
+        print("# every rank in a session of its own (setsid -w)")
     if args.ftbench_env or args.reference_env:
         print(f"# environment: ftbench {' '.join(args.ftbench_env) or '-'}; pytorch {' '.join(args.reference_env) or '-'}")
     print(f"# {info.get('cpu', '')} ({info['cores']} cores), torch {info['torch']}; "
