@@ -13,8 +13,12 @@
 # (ftbench, test_nccl, test_communicator), version, gpu-tests (`ctest -L gpu`: nccl_gpu must RUN and pass
 # where a GPU is visible; without a GPU its skip is reported as SKIP, not as a failure), mpi-tests
 # (`ctest -L mpi`: the relocated mpiexec at 1-3 ranks), quickstart (experiments/quickstart.toml, 1 epoch,
-# dist.backend=nccl on a GPU, mpi without), report (+ the run attributes read back with h5py), then, while
-# time is left, build-all and unit-tests (`ctest -L unit`).
+# dist.backend=nccl on a GPU, mpi without), report (+ the run attributes read back with h5py), bench (issue
+# 10: `ftbench bench` and the PyTorch reference side by side, tests/bench/side_by_side.py: resnet18@224,
+# resnet50@224, vgg16@224, inception_v3@299, bf16, channels_last, world size 1; numbers in
+# $OUT/gpu-bench.{md,json}), epoch (one CIFAR-10-sized epoch of resnet18@224: 50,000 synthetic training +
+# 10,000 test images, bf16; $OUT/gpu-epoch.h5 and gpu-epoch.md), then, while time is left, build-all and
+# unit-tests (`ctest -L unit`). Without a GPU, bench and epoch are skipped (77).
 # Everything goes to $OUT/gpu-check.log; the console gets the step headers, results, failing steps' tails and
 # a summary (also $OUT/gpu-check-summary.txt). Exit status: 0 when every step that ran passed or was a
 # legitimate skip, 1 otherwise.
@@ -35,6 +39,12 @@
 #                            left off LD_LIBRARY_PATH; 0: every carried library goes on it
 #   FTBENCH_GPU_OPTIONAL     1 (default): run build-all and unit-tests when time is left; 0: never
 #   FTBENCH_GPU_CAP_SCALE    multiplies every step's own time limit (default 1; e.g. 20 on a 2-core machine)
+#   FTBENCH_GPU_BENCH        1 (default): run the bench and epoch steps; 0: skip them
+#   FTBENCH_GPU_BENCH_CONFIGS  MODEL@SIZE list of the bench step (default
+#                            resnet18@224,resnet50@224,vgg16@224,inception_v3@299)
+#   FTBENCH_GPU_BENCH_ARGS   more arguments for side_by_side.py (default: --batch 256 --steps 30 --warmup 8
+#                            --rounds 1 --precision bf16)
+#   FTBENCH_GPU_EPOCH_BATCH  global batch of the epoch step (default 256)
 set -euo pipefail
 
 SELF="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")"
@@ -388,6 +398,58 @@ sys.exit(bad)
 EOF
 }
 
+# Issue 10's GPU numbers: ftbench bench against PyTorch eager (the reference in tests/bench), same model,
+# batch, bf16 autocast and channels_last, world size 1. The reference runs in $PY's torch without the carried
+# libraries; where that Python has no torchvision it reports 'skipped: no torchvision' and only ftbench's
+# numbers are kept.
+step_bench() {
+  [ "$HAVE_GPU" = 1 ] || { echo "no GPU: nothing to measure"; return 77; }
+  runtime_env
+  local py_clean="$OUT_DIR/.python-clean"
+  printf '#!/bin/sh\nexec env -u LD_LIBRARY_PATH "%s" "$@"\n' "$PY" >"$py_clean"
+  chmod +x "$py_clean"
+  nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>/dev/null || true
+  # shellcheck disable=SC2086
+  "$py_clean" "$ROOT/tests/bench/side_by_side.py" --ftbench "$BUILD/ftbench" --python "$py_clean" --device cuda \
+    --configs "$BENCH_CONFIGS" --layouts 1x0 $BENCH_ARGS --json-out "$OUT_DIR/gpu-bench.json" \
+    | tee "$OUT_DIR/gpu-bench.md"
+  return "${PIPESTATUS[0]}"
+}
+
+# A CIFAR-10-sized epoch of resnet18 at 224 px (50,000 train + 10,000 test, synthetic, generated first and not
+# timed), bf16, channels_last (auto), one GPU: epoch_seconds (training + evaluation) is what the target reads.
+step_epoch() {
+  [ "$HAVE_GPU" = 1 ] || { echo "no GPU: nothing to measure"; return 77; }
+  runtime_env
+  cd "$ROOT"
+  rm -f "$OUT_DIR/gpu-epoch.h5"
+  {
+    echo '[experiment]'
+    echo 'name = "gpu-epoch"'
+    echo "output = \"$OUT_DIR/gpu-epoch.h5\""
+    echo '[data]'
+    echo 'dataset = "synthetic"'
+    echo "path = \"$BUILD/gpu-epoch-data\""
+    echo 'train_size = 50000'
+    echo 'test_size = 10000'
+    echo 'input_size = 224'
+    echo 'augment = true'
+    echo '[train]'
+    echo 'epochs = 1'
+    echo "batch_size = $EPOCH_BATCH"
+    echo 'lr = 0.01'
+    echo 'schedule = "constant"'
+    echo 'precision = "bf16"'
+    echo '[matrix]'
+    echo 'models = ["resnet18"]'
+    echo 'weights = "none"'
+  } >"$OUT_DIR/gpu-epoch.toml"
+  export FTBENCH_PROGRESS=lines
+  "$BUILD/ftbench" run "$OUT_DIR/gpu-epoch.toml" || return 1
+  "$BUILD/ftbench" report "$OUT_DIR/gpu-epoch.h5" --epochs resnet18-full-s0 | tee "$OUT_DIR/gpu-epoch.md"
+  return "${PIPESTATUS[0]}"
+}
+
 step_build_all() { cmake --build "$BUILD" -- -j"$JOBS"; }
 
 step_mpi_tests() { # the relocated mpiexec at 1, 2 and 3 ranks (communicator and gradient reducer on the CPU)
@@ -469,6 +531,10 @@ main() {
   DEDUPE="${FTBENCH_GPU_DEDUPE:-1}"
   OPTIONAL="${FTBENCH_GPU_OPTIONAL:-1}"
   CAP_SCALE="${FTBENCH_GPU_CAP_SCALE:-1}"
+  BENCH="${FTBENCH_GPU_BENCH:-1}"
+  BENCH_CONFIGS="${FTBENCH_GPU_BENCH_CONFIGS:-resnet18@224,resnet50@224,vgg16@224,inception_v3@299}"
+  BENCH_ARGS="${FTBENCH_GPU_BENCH_ARGS:---batch 256 --steps 30 --warmup 8 --rounds 1 --precision bf16}"
+  EPOCH_BATCH="${FTBENCH_GPU_EPOCH_BATCH:-256}"
   HAVE_GPU=0
   { nvidia-smi -L 2>/dev/null | grep '^GPU ' >/dev/null || [ -e /dev/nvidia0 ]; } && HAVE_GPU=1
   BACKEND="${FTBENCH_GPU_BACKEND:-$([ "$HAVE_GPU" = 1 ] && echo nccl || echo mpi)}"
@@ -479,7 +545,7 @@ main() {
   OUT_DIR="$(cd "$OUT_DIR" && pwd)"
   LOG="$OUT_DIR/gpu-check.log"
   : >"$LOG"
-  export PY PREFIX BUILD OUT_DIR JOBS WITH_CUDA DEDUPE HAVE_GPU BACKEND PATH DEBS_DIR
+  export PY PREFIX BUILD OUT_DIR JOBS WITH_CUDA DEDUPE HAVE_GPU BACKEND PATH DEBS_DIR BENCH_CONFIGS BENCH_ARGS EPOCH_BATCH
   T0=$SECONDS
   DEADLINE=$((SECONDS + BUDGET))
   say "repo $ROOT, build $BUILD, prefix $PREFIX, log $LOG, budget ${BUDGET} s, GPU: $HAVE_GPU, backend: $BACKEND" | tee -a "$LOG"
@@ -495,6 +561,10 @@ main() {
   run_step mpi-tests   120 check
   run_step quickstart  240 check
   run_step report       60 check
+  if [ "$BENCH" = 1 ]; then
+    run_step bench      200 check
+    run_step epoch      100 check
+  fi
   if [ "$OPTIONAL" = 1 ]; then
     run_step build-all   300 optional
     run_step unit-tests  300 optional
@@ -510,7 +580,8 @@ case "${1:-}" in
     case "${2:-}" in
       host) step_host ;; nvidia-smi) step_nvidia_smi ;; unpack) step_unpack ;; configure) step_configure ;;
       build-core) step_build_core ;; version) step_version ;; gpu-tests) step_gpu_tests ;; mpi-tests) step_mpi_tests ;;
-      quickstart) step_quickstart ;; report) step_report ;; build-all) step_build_all ;;
+      quickstart) step_quickstart ;; report) step_report ;; bench) step_bench ;; epoch) step_epoch ;;
+      build-all) step_build_all ;;
       unit-tests) step_unit_tests ;; *) die "unknown step '${2:-}'" ;;
     esac ;;
   -h|--help) sed -n '2,/^set -euo/p' "$SELF" | sed '$d; s/^# \{0,1\}//' ;;
