@@ -355,10 +355,11 @@ TEST(Store, HdfFailureIsOneLineWithPathAndCause) {
     Store store = Store::open(path, experiment("exp"));
     write_run(store, "r", 0, 1, RunStatus::kCompleted);
   }
-  // Keep the signature, lose the rest: HDF5 recognises the file but cannot open it.
+  // Keep the signature, lose the rest: HDF5 recognises the file but cannot open it. The user's file is
+  // damaged, so it is bad input (exit 2), like tests/bad_inputs' results_truncated_file.
   const std::string truncated = dir.file("truncated.h5");
   std::ofstream(truncated, std::ios::binary) << bytes_of(path).substr(0, 200);
-  const std::string message = message_of<RuntimeError>([&] { read_results(truncated); });
+  const std::string message = message_of<InputError>([&] { read_results(truncated); });
   EXPECT_EQ(message.rfind(truncated + ": ", 0), 0u) << message;
   EXPECT_EQ(message.find('\n'), std::string::npos) << message;
   EXPECT_GT(message.size(), truncated.size() + 30) << message;  // carries HDF5's description
