@@ -10,7 +10,14 @@ start=$SECONDS
 if [ $# -eq 0 ] && [ "${FTBENCH_FUZZ_SECONDS:-45}" != 0 ]; then
   "$FTBENCH_ROOT/scripts/fuzz.sh" "${FTBENCH_FUZZ_SECONDS:-45}"
 fi
+# The parser and loader tests again, built with ASan + UBSan (build-asan/, only those targets: about 5 min
+# on 2 cores with a cold ccache; FTBENCH_ASAN=0 skips it). A failure there is reported after the main suite.
+asan_failed=0
+if [ $# -eq 0 ] && [ "${FTBENCH_ASAN:-1}" != 0 ]; then
+  "$FTBENCH_ROOT/scripts/asan-tests.sh" || asan_failed=1
+fi
 cd "$FTBENCH_BUILD"
 log "running tests"
 ctest --output-on-failure --timeout 600 -j"$(nproc)" "$@"
 log "done in $((SECONDS - start)) s"
+[ "$asan_failed" = 0 ] || die "the ASan/UBSan tests failed (scripts/asan-tests.sh, output above)"
