@@ -2,8 +2,6 @@
 
 #include <ATen/Context.h>
 #include <ATen/Functions.h>
-#include <c10/core/CachingDeviceAllocator.h>
-#include <c10/core/impl/VirtualGuardImpl.h>
 #include <torch/nn/functional/loss.h>
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/types.h>
@@ -15,22 +13,21 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <functional>
 #include <optional>
 
 #include "dist/gradient_reducer.h"
 #include "dist/runtime.h"
 #include "runner/base/error.h"
-#include "runner/models/registry.h"
-#include "runner/weights/pretrained.h"
 #include "runner/config/diff.h"
+#include "runner/models/registry.h"
 #include "runner/train/augment.h"
 #include "runner/train/checkpoint.h"
 #include "runner/train/device_setup.h"
 #include "runner/train/ema.h"
 #include "runner/train/evaluate.h"
 #include "runner/train/fault.h"
+#include "runner/train/measure.h"
 #include "runner/train/optimizer.h"
 #include "runner/train/placement.h"
 #include "runner/train/progress.h"
@@ -40,6 +37,7 @@
 #include "runner/train/stop_signal.h"
 #include "runner/train/strategy.h"
 #include "runner/train/watchdog.h"
+#include "runner/weights/pretrained.h"
 
 #ifndef FTBENCH_VERSION
 #define FTBENCH_VERSION "unknown"
@@ -101,53 +99,6 @@ DeviceData to_device(const data::Dataset& dataset, at::Device device) {
   std::tie(out.train_images, out.train_labels) = wrap(dataset.train);
   std::tie(out.test_images, out.test_labels) = wrap(dataset.test);
   return out;
-}
-
-// --- Measuring an epoch -------------------------------------------------------------------------------------
-// The phase times (data, compute, exposed communication) are host wall clock. On a GPU, kernels run
-// asynchronously, so the trainer waits for the compute stream at each phase boundary; the reducer's wait
-// makes every step end in a sync anyway, so the extra waits cost about one kernel launch each.
-
-void sync_compute_stream(at::Device device) {
-  if (!device.is_cuda()) return;
-  const c10::impl::VirtualGuardImpl impl(device.type());
-  impl.getStream(device).synchronize();
-}
-
-// Starts a new peak-memory window for this process: CUDA's peak allocated bytes on the device, or on the CPU
-// the peak resident set size (Linux resets VmHWM when "5" is written to /proc/self/clear_refs; without that,
-// the peak is the process's so far).
-void reset_peak_memory(at::Device device) {
-  if (device.is_cuda()) {
-    c10::getDeviceAllocator(device.type())->resetPeakStats(device.index());
-    return;
-  }
-  std::ofstream("/proc/self/clear_refs") << "5";
-}
-
-int64_t peak_memory_bytes(at::Device device) {
-  if (device.is_cuda()) {
-    const auto stats = c10::getDeviceAllocator(device.type())->getDeviceStats(device.index());
-    return stats.allocated_bytes[static_cast<std::size_t>(c10::CachingAllocator::StatType::AGGREGATE)].peak;
-  }
-  std::ifstream status("/proc/self/status");
-  for (std::string line; std::getline(status, line);) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::stoll(line.substr(6)) * 1024;  // "VmHWM:   123456 kB"
-  }
-  return 0;
-}
-
-// "cpu (<model name>)" from /proc/cpuinfo, or the GPU's name.
-std::string describe_device(const std::string& device_name) {
-  if (device_name != "cpu") return device_name;
-  std::ifstream cpuinfo("/proc/cpuinfo");
-  for (std::string line; std::getline(cpuinfo, line);) {
-    if (line.rfind("model name", 0) == 0 && line.find(':') != std::string::npos) {
-      const std::string model = line.substr(line.find(':') + 1);
-      return "cpu (" + model.substr(model.find_first_not_of(' ')) + ")";
-    }
-  }
-  return "cpu";
 }
 
 // Every rank ends with `root`'s `bytes`. Collective.

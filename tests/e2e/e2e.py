@@ -453,7 +453,7 @@ def case_live_reader_sees_complete_epochs(c):
 
 def case_killed_writer_leaves_a_readable_file(c):
     # Rank 0, the writer, is SIGKILLed in epoch 3 (5 steps per epoch). The file must open in plain h5py
-    # (no h5clear) with the 2 finished epochs, whole; and a re-run restarts the run and completes it.
+    # (no h5clear) with the 2 finished epochs, whole; and a re-run resumes the run and completes it.
     config = c.write("killed.toml", experiment("killed", c.data, **{"train.epochs": "3", "experiment.seeds": "[0]"}))
     out = os.path.join(c.dir, "killed.h5")
     assert steps_per_epoch(48, 2) == 5
