@@ -32,7 +32,7 @@ def one_round(c, kind, index, rng, expected, typical_seconds):
     name = f"{kind}{index}"
     config = c.write(f"{name}.toml", config_text(c, name, EPOCHS))
     out = os.path.join(c.dir, f"{name}.h5")
-    delay = rng.uniform(0.5, typical_seconds)
+    delay = rng.uniform(0.5, 0.9 * typical_seconds)
     job = start_job(c, RANKS, ["run", config, "--output", out])
     what = ""
     try:
@@ -62,7 +62,7 @@ def one_round(c, kind, index, rng, expected, typical_seconds):
     series, attrs = read_series(out)
     assert attrs["status"] == "completed", attrs
     assert_same_series(series, expected)
-    print(f"round {name}: {what or 'nothing sent (job not started yet)'} after {delay:.1f} s "
+    print(f"round {name}: {what or 'nothing sent (no rank was running)'} after {delay:.1f} s "
           f"(exit {job.returncode}, {max(written, 0)} epoch(s) in the file); re-run identical to the straight run",
           flush=True)
 
