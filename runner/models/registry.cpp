@@ -77,4 +77,9 @@ int64_t count_parameters(const torch::nn::Module& module, bool trainable_only) {
   return total;
 }
 
+bool under_prefix(const std::string& name, const std::string& prefix) {
+  return name == prefix || (name.size() > prefix.size() && name.compare(0, prefix.size(), prefix) == 0 &&
+                            name[prefix.size()] == '.');
+}
+
 }  // namespace ftbench::models

@@ -52,6 +52,10 @@ ClassifierPtr build_model(const std::string& name, int64_t num_classes);
 // Checks an input size against the entry's limits; throws InputError naming the minimum (or the exact size).
 void check_input_size(const ModelEntry& entry, int64_t input_size);
 
+// Whether parameter `name` lies under the module path `prefix` (a stage's or the head's): "layer1" covers
+// "layer1.0.conv1.weight", not "layer10.weight"; "fc" covers "fc" and "fc.weight", not "fc2.weight".
+bool under_prefix(const std::string& name, const std::string& prefix);
+
 // Parameter counts of a built model.
 int64_t count_parameters(const torch::nn::Module& module, bool trainable_only = false);
 

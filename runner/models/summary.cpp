@@ -126,11 +126,6 @@ bool is_under(const std::string& name, const std::string& module) {
 
 }  // namespace
 
-bool under_prefix(const std::string& name, const std::string& prefix) {
-  return name == prefix || (name.size() > prefix.size() && name.compare(0, prefix.size(), prefix) == 0 &&
-                            name[prefix.size()] == '.');
-}
-
 ModelSummary summarize(Classifier& model, const ModelEntry& entry, int64_t input_size) {
   Observation obs;
   for (const auto& item : model.named_modules(/*name_prefix=*/"", /*include_self=*/false)) {

@@ -42,7 +42,4 @@ struct ModelSummary {
 // Runs `model` once in eval mode on a zero image [1, 3, input_size, input_size] and summarises it.
 ModelSummary summarize(Classifier& model, const ModelEntry& entry, int64_t input_size);
 
-// True when parameter `name` lies under `prefix` ("layer1" covers "layer1.0.conv1.weight", not "layer10.x").
-bool under_prefix(const std::string& name, const std::string& prefix);
-
 }  // namespace ftbench::models

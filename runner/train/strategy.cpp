@@ -24,10 +24,6 @@ std::string stage_list(const models::ModelEntry& entry) {
 
 }  // namespace
 
-bool under_prefix(const std::string& name, const std::string& prefix) {
-  return name.size() > prefix.size() ? name.compare(0, prefix.size(), prefix) == 0 && name[prefix.size()] == '.'
-                                     : name == prefix;
-}
 
 std::vector<ParamRole> param_roles(const torch::nn::Module& model, const models::ModelEntry& entry) {
   std::vector<ParamRole> roles;
@@ -36,11 +32,11 @@ std::vector<ParamRole> param_roles(const torch::nn::Module& model, const models:
     role.name = item.key();
     role.param = item.value();
     role.head = std::any_of(entry.head.begin(), entry.head.end(),
-                            [&](const std::string& prefix) { return under_prefix(role.name, prefix); });
+                            [&](const std::string& prefix) { return models::under_prefix(role.name, prefix); });
     role.stage = -1;
     for (std::size_t s = 0; s < entry.stages.size() && role.stage < 0; ++s) {
       for (const auto& prefix : entry.stages[s].prefixes) {
-        if (under_prefix(role.name, prefix)) role.stage = static_cast<int64_t>(s);
+        if (models::under_prefix(role.name, prefix)) role.stage = static_cast<int64_t>(s);
       }
     }
     if (role.stage < 0) {

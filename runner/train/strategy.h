@@ -37,9 +37,6 @@ struct ParamRole {
   int64_t stage = 0;  // index into the entry's stages
 };
 
-// Whether `name` lies under `prefix` ("layer1" covers "layer1.0.conv1.weight", not "layer10.weight").
-bool under_prefix(const std::string& name, const std::string& prefix);
-
 // Every parameter of `model` with its role. Throws RuntimeError naming the parameter if one is in no stage
 // (the registry promises every parameter is in exactly one).
 std::vector<ParamRole> param_roles(const torch::nn::Module& model, const models::ModelEntry& entry);

@@ -25,7 +25,7 @@ constexpr int64_t kResnet18Layer4 = 8393728;     // layer4's parameters
 
 bool starts_with_any(const std::string& name, std::initializer_list<const char*> prefixes) {
   for (const char* p : prefixes) {
-    if (under_prefix(name, p)) return true;
+    if (models::under_prefix(name, p)) return true;
   }
   return false;
 }
@@ -36,12 +36,12 @@ struct Resnet {
 };
 
 TEST(UnderPrefix, MatchesWholeNameComponentsOnly) {
-  EXPECT_TRUE(under_prefix("layer1.0.conv1.weight", "layer1"));
-  EXPECT_TRUE(under_prefix("features.1.weight", "features.1"));
-  EXPECT_FALSE(under_prefix("features.10.weight", "features.1"));
-  EXPECT_FALSE(under_prefix("layer10.weight", "layer1"));
-  EXPECT_TRUE(under_prefix("fc", "fc"));
-  EXPECT_FALSE(under_prefix("fc2.weight", "fc"));
+  EXPECT_TRUE(models::under_prefix("layer1.0.conv1.weight", "layer1"));
+  EXPECT_TRUE(models::under_prefix("features.1.weight", "features.1"));
+  EXPECT_FALSE(models::under_prefix("features.10.weight", "features.1"));
+  EXPECT_FALSE(models::under_prefix("layer10.weight", "layer1"));
+  EXPECT_TRUE(models::under_prefix("fc", "fc"));
+  EXPECT_FALSE(models::under_prefix("fc2.weight", "fc"));
 }
 
 TEST(Strategy, FullTrainsEverything) {
@@ -61,7 +61,7 @@ TEST(Strategy, LinearProbeTrainsOnlyTheHead) {
   EXPECT_EQ(models::count_parameters(*r.model, /*trainable_only=*/true), kResnet18Head);
   const auto frozen = s.frozen_names();
   EXPECT_EQ(frozen.size(), r.model->parameters().size() - 2);
-  for (const auto& name : frozen) EXPECT_FALSE(under_prefix(name, "fc")) << name;
+  for (const auto& name : frozen) EXPECT_FALSE(models::under_prefix(name, "fc")) << name;
   EXPECT_TRUE(r.model->named_parameters()["fc.weight"].requires_grad());
   EXPECT_TRUE(r.model->named_parameters()["fc.bias"].requires_grad());
   EXPECT_FALSE(r.model->named_parameters()["layer4.1.bn2.weight"].requires_grad());
@@ -173,7 +173,7 @@ TEST(Strategy, LinearProbeKeepsBackboneBatchNormStatisticsAndWeights) {
   ASSERT_EQ(probe.bn_changed.size(), 20u * 3);  // resnet18: 20 BN layers x (mean, var, num_batches_tracked)
   for (std::size_t i = 0; i < probe.bn_changed.size(); ++i) EXPECT_FALSE(probe.bn_changed[i]) << "BN buffer " << i;
   for (const auto& [name, changed] : probe.param_changed) {
-    const bool head = under_prefix(name, "fc");
+    const bool head = models::under_prefix(name, "fc");
     EXPECT_EQ(changed, head) << name;
     EXPECT_EQ(probe.has_grad.at(name), head) << name;  // frozen parameters get no gradient at all
   }
