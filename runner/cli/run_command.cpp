@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <memory>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include "dist/runtime.h"
@@ -148,11 +149,15 @@ int run(const RunOptions& options, int argc, char** argv) {
     config::validate_for_world(experiment, runtime.size());
     // bf16 on a CPU job is refused here, before the results file is touched.
     train::check_recipes_for_device(experiment, train::planned_device(experiment.dist.backend));
+    std::set<std::string> checked;  // model, weights, strictness: each combination is read once
     for (const auto& r : experiment.runs) {
       train::resolve_input_size(experiment, r.model);
-      // Rank 0 loads the weights; a missing file is refused here, before any training starts.
-      if (r.weights != "none" && runtime.rank() == 0) {
-        weights::resolve_weights(r.weights, models::find_model(r.model), experiment.weights_dir);
+      // Rank 0 loads the weights in the trainer; a missing, corrupt, refused or misfitting file is refused
+      // here, on every rank with exit 2, before any training starts (in the trainer it would be MPI_Abort).
+      const std::string key = r.model + "\n" + r.weights + "\n" + (r.strict_weights ? "strict" : "lenient");
+      if (r.weights != "none" && runtime.rank() == 0 && checked.insert(key).second) {
+        weights::check_pretrained(models::find_model(r.model), r.weights, experiment.weights_dir, r.strict_weights,
+                                  data::kNumClasses);
       }
     }
   });
