@@ -615,7 +615,10 @@ int64_t resolve_input_size(const config::Experiment& experiment, const std::stri
   try {
     models::check_input_size(entry, size);
   } catch (const InputError& e) {
-    throw InputError(experiment.source_path + ": data." + e.what());
+    // Where the size was set (FILE:LINE:COL, or the --set text); the file itself for the default, "model".
+    const std::string& at =
+        experiment.data.input_size_origin.empty() ? experiment.source_path : experiment.data.input_size_origin;
+    throw InputError(at + ": data." + e.what());
   }
   return size;
 }

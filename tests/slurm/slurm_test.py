@@ -166,7 +166,11 @@ class Preemption(Cluster):
             q = subprocess.run(["scontrol", "show", "job", job_id], env=ENV, capture_output=True, text=True)
             state = next((w.split("=")[1] for w in q.stdout.split() if w.startswith("JobState=")), "")
             restarts = next((w.split("=")[1] for w in q.stdout.split() if w.startswith("Restarts=")), "0")
-            if state in ("COMPLETED", "FAILED", "CANCELLED", "TIMEOUT") and int(restarts) >= 1:
+            # The first instance's end can show as COMPLETED with Restarts=1 for a moment before the job is
+            # pending again; done means the requeued instance (restart 1) has itself finished.
+            second = logs(f"ftbench-{job_id}.out").split("restart 1/", 1)
+            if state in ("COMPLETED", "FAILED", "CANCELLED", "TIMEOUT") and int(restarts) >= 1 and \
+                    len(second) == 2 and "ftbench exited" in second[1]:
                 break
             if state == "PENDING" and int(restarts) >= 1:
                 # A requeued job waits about 2 minutes (Reason=BeginTime); release it now.
