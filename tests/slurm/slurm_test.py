@@ -162,6 +162,7 @@ class Preemption(Cluster):
         subprocess.run(["scancel", "--signal=USR1", "--batch", job_id], env=ENV, check=True)
         deadline = time.time() + 600
         state = ""
+        pending_since = None
         while time.time() < deadline:
             q = subprocess.run(["scontrol", "show", "job", job_id], env=ENV, capture_output=True, text=True)
             state = next((w.split("=")[1] for w in q.stdout.split() if w.startswith("JobState=")), "")
@@ -173,9 +174,13 @@ class Preemption(Cluster):
                     len(second) == 2 and "ftbench exited" in second[1]:
                 break
             if state == "PENDING" and int(restarts) >= 1:
-                # A requeued job waits about 2 minutes (Reason=BeginTime); release it now.
-                subprocess.run(["scontrol", "update", f"jobid={job_id}", "StartTime=now"], env=ENV,
-                               capture_output=True)
+                # A requeued job waits about 2 minutes (Reason=BeginTime); release it after 10 s, which
+                # leaves slurmd time to finish tearing down the first instance's step (a step launched
+                # at once can fail with "task launch failed: Unspecified error").
+                pending_since = pending_since or time.time()
+                if time.time() - pending_since > 10:
+                    subprocess.run(["scontrol", "update", f"jobid={job_id}", "StartTime=now"], env=ENV,
+                                   capture_output=True)
             time.sleep(2)
         log = logs(f"ftbench-{job_id}.out")
         self.assertEqual(state, "COMPLETED", log)
