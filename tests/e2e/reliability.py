@@ -83,10 +83,30 @@ def rank_pids(job):
     return pids
 
 
-def assert_nothing_left(c, marker):
-    time.sleep(1)
-    left = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True).stdout.split()
-    assert not left, f"processes left behind: {left}"
+def kill_job(job):
+    """SIGKILL for the whole job at once: mpiexec's process group and every rank (Open MPI may start the
+    ranks in process groups of their own)."""
+    pids = rank_pids(job)
+    try:
+        kill_job(job)
+    except ProcessLookupError:
+        pass
+    for pid in pids.values():
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def assert_nothing_left(c, marker, within=10):
+    """No process whose command line holds `marker` (the job's config path) is left `within` seconds on."""
+    deadline = time.monotonic() + within
+    while True:
+        left = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True).stdout.split()
+        if not left:
+            return
+        assert time.monotonic() < deadline, f"processes left behind after {within} s: {left}"
+        time.sleep(0.2)
 
 
 def read_series(path, run=RUN):
@@ -149,7 +169,7 @@ def case_resume_after_kill_is_bitwise_identical(c):
     try:
         wait_for(lambda: epochs_written(out) >= 2, 300, "epoch 2")
     finally:
-        os.killpg(job.pid, signal.SIGKILL)  # the whole job: mpiexec and both ranks, at once
+        kill_job(job)  # the whole job: mpiexec and both ranks, at once
         job.communicate()
     assert_nothing_left(c, config)
     written = epochs_written(out)
@@ -181,7 +201,7 @@ def case_signal_stops_every_rank_and_resumes_exactly(c):
         stdout, stderr = job.communicate(timeout=120)
     finally:
         if job.poll() is None:
-            os.killpg(job.pid, signal.SIGKILL)
+            kill_job(job)
     assert job.returncode == 75, (job.returncode, stdout, stderr)
     assert "interrupted: run resnet18-full-s0 stopped by SIGTERM on rank 1" in stderr, stderr
     assert stderr.count("ftbench: interrupted:") == 1, stderr  # said once, by rank 0
@@ -220,7 +240,7 @@ def case_second_signal_exits_at_once(c):
         seconds = time.monotonic() - start
     finally:
         if job.poll() is None:
-            os.killpg(job.pid, signal.SIGKILL)
+            kill_job(job)
     assert job.returncode not in (0, 75), job.returncode
     assert "second stop signal" in stderr, stderr
     assert seconds < 20, seconds

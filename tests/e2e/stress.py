@@ -23,7 +23,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from e2e import Case  # noqa: E402
 from reliability import (assert_nothing_left, assert_same_series, config_text, epochs_written,  # noqa: E402
-                         rank_pids, read_series, start_job, straight_run)
+                         kill_job, rank_pids, read_series, start_job, straight_run)
 
 RANKS, EPOCHS = 2, 3
 
@@ -38,7 +38,7 @@ def one_round(c, kind, index, rng, expected, typical_seconds):
     try:
         time.sleep(delay)
         if kind == "kill":
-            os.killpg(job.pid, signal.SIGKILL)
+            kill_job(job)
             what = "SIGKILL to the whole job"
         else:
             pids = rank_pids(job)
@@ -50,7 +50,7 @@ def one_round(c, kind, index, rng, expected, typical_seconds):
         stdout, stderr = job.communicate(timeout=300)
     finally:
         if job.poll() is None:
-            os.killpg(job.pid, signal.SIGKILL)
+            kill_job(job)
             job.communicate()
     if kind == "signal" and "# run 1/1" in stdout:
         # Once training has begun, a signal is a clean stop (75), or too late to matter (0). Before the
