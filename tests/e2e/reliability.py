@@ -88,7 +88,7 @@ def kill_job(job):
     ranks in process groups of their own)."""
     pids = rank_pids(job)
     try:
-        kill_job(job)
+        os.killpg(job.pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
     for pid in pids.values():
