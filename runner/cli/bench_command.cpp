@@ -39,6 +39,7 @@
 #include "dist/runtime.h"                   // Runtime (MPI), agree_on_exit, mpi_library_version
 #include "runner/base/error.h"              // InputError, ExitCode
 #include "runner/cli/commands.h"            // Command
+#include "runner/cli/phase.h"               // phase
 #include "runner/config/config.h"           // TrainConfig: the optimizer's defaults
 #include "runner/models/registry.h"         // find_model, build_model, check_input_size
 #include "runner/train/augment.h"           // prepare_batch: the data pipeline
@@ -100,24 +101,6 @@ struct RankResult {
     return out;
   }
 };
-
-// Runs `step` on this rank and returns the job-wide exit code (0 when every rank succeeded); the lowest
-// failing rank prints its message. For checks before any collective work starts.
-template <typename Step>
-int phase(const dist::Runtime& runtime, Step&& step) {
-  int code = 0;
-  std::string message;
-  try {
-    step();
-  } catch (const Error& e) {
-    code = static_cast<int>(e.code());
-    message = e.what();
-  } catch (const std::exception& e) {
-    code = static_cast<int>(ExitCode::kRuntime);
-    message = e.what();
-  }
-  return dist::agree_on_exit(runtime, code, message);
-}
 
 void check_options(const BenchOptions& o, at::Device planned) {
   const models::ModelEntry& entry = models::find_model(o.model);

@@ -21,6 +21,7 @@
 #include "results/store.h"
 #include "runner/base/error.h"
 #include "runner/cli/commands.h"
+#include "runner/cli/phase.h"
 #include "runner/config/config.h"
 #include "runner/data/cifar10.h"
 #include "runner/models/registry.h"
@@ -92,23 +93,6 @@ void keep_only(config::Experiment& experiment, int64_t index) {
   }
   config::RunSpec run = experiment.runs[static_cast<std::size_t>(index)];
   experiment.runs = {run};
-}
-
-// Runs `step` on this rank and returns the job-wide exit code (0 when every rank succeeded).
-template <typename Step>
-int phase(const dist::Runtime& runtime, Step&& step) {
-  int code = 0;
-  std::string message;
-  try {
-    step();
-  } catch (const Error& e) {
-    code = static_cast<int>(e.code());
-    message = e.what();
-  } catch (const std::exception& e) {
-    code = static_cast<int>(ExitCode::kRuntime);
-    message = e.what();
-  }
-  return dist::agree_on_exit(runtime, code, message);
 }
 
 // Default intra-op threads: the node's cores shared among its ranks, so 2 ranks on 2 cores don't fight.
