@@ -251,7 +251,7 @@ class RunTrainer {
     const Position& from = resumed.position;
     if (from.epoch > 1 && strategy_->apply(from.epoch)) rebuild_reducer();  // "gradual" at the resumed epoch
 
-    Watchdog watchdog(experiment_.dist.timeout_s);  // beaten at every micro-batch, paused between epochs
+    Watchdog watchdog(experiment_.dist.timeout_s, run_.id);  // beaten at every micro-batch, paused between epochs
     for (int64_t epoch = from.epoch; epoch <= t.epochs; ++epoch) {
       const auto epoch_start = Clock::now();
       const bool continued = epoch == from.epoch && from.step_in_epoch > 0;
@@ -319,8 +319,7 @@ class RunTrainer {
         const int64_t step_images = std::min(micro_count * t.batch_size, n_train - first * t.batch_size);
         set_learning_rates(*optimizer, groups, schedule.at(first_step + b));
         const auto micro = [&](int64_t j) {
-          watchdog.beat("run " + run_.id + ", epoch " + std::to_string(epoch) + ", step " + std::to_string(b + 1) +
-                        (k > 1 ? " micro-batch " + std::to_string(j + 1) : ""));
+          watchdog.beat(epoch, b + 1, k > 1 ? j + 1 : 0);
           const auto data_start = Clock::now();
           const int64_t global_begin = (first + j) * t.batch_size;
           const int64_t global_count = std::min(t.batch_size, n_train - global_begin);

@@ -1,6 +1,7 @@
 #include "runner/train/watchdog.h"
 
 #include <cstdio>
+#include <utility>
 
 #include "dist/check.h"
 #include "dist/runtime.h"
@@ -8,7 +9,8 @@
 
 namespace ftbench::train {
 
-Watchdog::Watchdog(double limit_s) : limit_s_(limit_s), thread_([this] { watch(); }) {}
+Watchdog::Watchdog(double limit_s, std::string run_id)
+    : limit_s_(limit_s), run_id_(std::move(run_id)), thread_([this] { watch(); }) {}
 
 Watchdog::~Watchdog() {
   {
@@ -19,16 +21,23 @@ Watchdog::~Watchdog() {
   thread_.join();
 }
 
-void Watchdog::beat(const std::string& where) {
+void Watchdog::beat(int64_t epoch, int64_t step, int64_t micro_batch) {
   const std::lock_guard<std::mutex> lock(mutex_);
   armed_ = true;
   last_beat_ = std::chrono::steady_clock::now();
-  where_ = where;
+  epoch_ = epoch;
+  step_ = step;
+  micro_batch_ = micro_batch;
 }
 
 void Watchdog::pause() {
   const std::lock_guard<std::mutex> lock(mutex_);
   armed_ = false;
+}
+
+std::string Watchdog::where() const {
+  return "run " + run_id_ + ", epoch " + std::to_string(epoch_) + ", step " + std::to_string(step_) +
+         (micro_batch_ > 0 ? " micro-batch " + std::to_string(micro_batch_) : "");
 }
 
 void Watchdog::watch() {
@@ -42,7 +51,7 @@ void Watchdog::watch() {
                  "ftbench: error: %s made no progress for %.0f s in %s: this rank is hung (a deadlock, a stuck "
                  "device or an injected fault); ending the job. Raise [dist] timeout_s if its steps are merely "
                  "that slow\n",
-                 dist::rank_tag().c_str(), limit_s_, where_.c_str());
+                 dist::rank_tag().c_str(), limit_s_, where().c_str());
     std::fflush(stderr);
     dist::abort_job(static_cast<int>(ExitCode::kRuntime));
   }

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -20,18 +21,20 @@ namespace ftbench::train {
 
 class Watchdog {
  public:
-  explicit Watchdog(double limit_s);
+  Watchdog(double limit_s, std::string run_id);
   ~Watchdog();
   Watchdog(const Watchdog&) = delete;
   Watchdog& operator=(const Watchdog&) = delete;
 
-  // Arms the watchdog (if paused) and records progress at `where` ("run X, epoch 2, step 7").
-  void beat(const std::string& where);
+  // Arms the watchdog (if paused) and records progress at `epoch`, `step` and (0 for none) `micro_batch`.
+  // Cheap: called at every micro-batch; the message is only formatted on a stall.
+  void beat(int64_t epoch, int64_t step, int64_t micro_batch);
   // Disarms it until the next beat.
   void pause();
 
  private:
   void watch();
+  std::string where() const;  // "run X, epoch 2, step 7"; under mutex_
 
   double limit_s_;
   std::mutex mutex_;
@@ -39,7 +42,8 @@ class Watchdog {
   bool stop_ = false;
   bool armed_ = false;
   std::chrono::steady_clock::time_point last_beat_;
-  std::string where_;
+  std::string run_id_;
+  int64_t epoch_ = 0, step_ = 0, micro_batch_ = 0;
   std::thread thread_;
 };
 
