@@ -10,7 +10,7 @@ namespace {
 
 bool fusable(const at::Tensor& p, const at::Tensor& grad) {
   return p.is_floating_point() && grad.scalar_type() == p.scalar_type() && grad.device() == p.device() &&
-         grad.strides() == p.strides() && p.is_non_overlapping_and_dense() && !grad.is_sparse();
+         p.is_non_overlapping_and_dense() && !grad.is_sparse() && grad.sizes() == p.sizes();
 }
 
 // One parameter, as SGD::step does it.
@@ -26,6 +26,14 @@ void plain_update(const at::Tensor& p, at::Tensor& buf, bool first, const torch:
 }
 
 }  // namespace
+
+bool same_dense_layout(const at::Tensor& a, const at::Tensor& b) {
+  if (a.sizes() != b.sizes() || !a.is_non_overlapping_and_dense() || !b.is_non_overlapping_and_dense()) return false;
+  for (int64_t d = 0; d < a.dim(); ++d) {
+    if (a.size(d) > 1 && a.stride(d) != b.stride(d)) return false;  // a size-1 dim's stride is never used
+  }
+  return true;
+}
 
 torch::Tensor FusedSGD::step(LossClosure closure) {
   torch::NoGradGuard no_grad;
@@ -54,12 +62,17 @@ torch::Tensor FusedSGD::step(LossClosure closure) {
         }
         buf = static_cast<torch::optim::SGDParamState&>(*it->second).momentum_buffer();
       }
-      if (!fusable(p, p.grad()) || (momentum && buf.strides() != p.strides())) {
+      if (!fusable(p, p.grad()) || (momentum && !same_dense_layout(buf, p))) {
         plain_update(p, buf, first, o);
         continue;
       }
+      // The kernel walks the three tensors' memory in step, so the gradient must be laid out as the parameter.
+      // A gradient in another layout (a channels_last weight whose gradient is a contiguous reducer-bucket
+      // view) is copied once into the parameter's layout: one pass, where SGD's ops would take four.
+      at::Tensor grad = p.grad();
+      if (!same_dense_layout(grad, p)) grad = at::empty_like(p).copy_(grad);
       params[first].push_back(p);
-      grads[first].push_back(p.grad());
+      grads[first].push_back(grad);
       if (momentum) bufs[first].push_back(buf);
     }
     for (int first = 0; first < 2; ++first) {

@@ -10,8 +10,11 @@
 //   d = nesterov ? d + momentum * buf : buf;  p -= lr * d
 // Parameters without a gradient are skipped (no update, no state), as SGD does. The momentum buffers live in
 // the optimizer's state as SGDParamState, under SGD's keys, so save/load and SGD's own step see the same state.
-// A tensor whose parameter, gradient and buffer do not share one dense layout (e.g. a channels_last parameter
-// whose gradient is a contiguous view into a reducer bucket) is updated by SGD's per-parameter ops instead.
+// The kernel walks parameter, gradient and buffer as flat arrays, so they must share one dense layout: strides
+// equal wherever a dimension has more than one element (a 1x1 conv weight is both contiguous and channels_last,
+// whatever the strides of its size-1 dimensions say). A gradient in another layout (a channels_last parameter
+// whose gradient is a contiguous view into a reducer bucket) is copied into the parameter's layout first. Only a
+// parameter that is not dense itself is updated by SGD's per-parameter ops.
 #pragma once
 
 #include <torch/optim/sgd.h>
@@ -19,6 +22,9 @@
 #include <vector>
 
 namespace ftbench::train {
+
+// Whether a and b are dense tensors of the same sizes whose elements lie at the same offsets.
+bool same_dense_layout(const at::Tensor& a, const at::Tensor& b);
 
 class FusedSGD : public torch::optim::SGD {
  public:

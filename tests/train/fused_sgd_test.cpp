@@ -1,6 +1,7 @@
 // FusedSGD against LibTorch's SGD: the same parameters after several steps, for momentum with and without
 // Nesterov, no momentum, dampening, several groups, a parameter that first gets a gradient in a later step
-// (gradual unfreezing), and a channels_last parameter whose gradient is contiguous (the per-parameter path).
+// (gradual unfreezing), a channels_last parameter whose gradient is contiguous (copied into the parameter's
+// layout), and a channels_last 1x1 conv weight (strides of size-1 dimensions differ from its gradient's).
 // float64, so that the two implementations agree to rounding.
 #include <ATen/Functions.h>
 #include <gtest/gtest.h>
@@ -23,7 +24,8 @@ Params make_params() {
   const auto opts = at::TensorOptions().dtype(at::kDouble);
   Params out;
   out.tensors = {at::randn({8, 3, 3, 3}, opts), at::randn({8}, opts), at::randn({10, 8}, opts), at::randn({10}, opts),
-                 at::randn({4, 8, 3, 3}, opts).contiguous(at::MemoryFormat::ChannelsLast)};
+                 at::randn({4, 8, 3, 3}, opts).contiguous(at::MemoryFormat::ChannelsLast),
+                 at::randn({6, 4, 1, 1}, opts).as_strided({6, 4, 1, 1}, {4, 1, 4, 4})};  // as a mkldnn gradient
   for (auto& t : out.tensors) t.set_requires_grad(true);
   return out;
 }
@@ -48,7 +50,7 @@ using Make = std::function<std::unique_ptr<torch::optim::Optimizer>(std::vector<
 std::vector<at::Tensor> train(const Make& make, const torch::optim::SGDOptions& options) {
   Params p = make_params();
   std::vector<torch::optim::OptimizerParamGroup> groups;
-  groups.emplace_back(std::vector<at::Tensor>{p.tensors[0], p.tensors[2], p.tensors[4]},
+  groups.emplace_back(std::vector<at::Tensor>{p.tensors[0], p.tensors[2], p.tensors[4], p.tensors[5]},
                       std::make_unique<torch::optim::SGDOptions>(options));
   auto no_decay = std::make_unique<torch::optim::SGDOptions>(options);
   no_decay->weight_decay(0).lr(options.lr() * 0.5);
@@ -87,6 +89,19 @@ TEST(FusedSgd, NoMomentumMatchesSgd) { expect_same_as_sgd(torch::optim::SGDOptio
 
 TEST(FusedSgd, DampeningMatchesSgd) {
   expect_same_as_sgd(torch::optim::SGDOptions(0.1).momentum(0.5).dampening(0.3));
+}
+
+TEST(FusedSgd, SameDenseLayoutIgnoresStridesOfSizeOneDims) {
+  const auto cl = at::MemoryFormat::ChannelsLast;
+  const at::Tensor conv3 = at::randn({4, 8, 3, 3});
+  const at::Tensor conv1 = at::randn({6, 4, 1, 1});
+  EXPECT_TRUE(same_dense_layout(conv3, at::randn({4, 8, 3, 3})));
+  EXPECT_FALSE(same_dense_layout(conv3, conv3.contiguous(cl)));  // a real transpose of the memory
+  // A 1x1 conv weight's gradient from mkldnn has strides (4, 1, 4, 4): the same memory, other size-1 strides.
+  EXPECT_TRUE(same_dense_layout(conv1, conv1.as_strided({6, 4, 1, 1}, {4, 1, 4, 4})));
+  EXPECT_TRUE(same_dense_layout(conv1, conv1.contiguous(cl)));
+  EXPECT_FALSE(same_dense_layout(conv3, at::randn({4, 8, 9})));                // other sizes
+  EXPECT_FALSE(same_dense_layout(conv3, at::randn({4, 8, 3, 6}).slice(3, 0, 3)));  // not dense
 }
 
 TEST(FusedSgd, KeepsStateWhereSgdDoes) {
