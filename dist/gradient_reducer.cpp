@@ -81,15 +81,9 @@ GradientReducer::GradientReducer(std::vector<at::Tensor> params, Communicator& c
     torch::autograd::impl::set_post_acc_grad_hooks(params_[i], std::make_unique<ReadyHook>(this, i));
   }
   // Gradients as views into the buckets (see the header): autograd then accumulates in place into them.
-  for (auto& bucket : buckets_) {
-    int64_t offset = 0;
-    for (const std::size_t i : bucket->params) {
-      at::Tensor& p = params_[i];
-      if (bucket->buffer.scalar_type() == p.scalar_type()) {
-        p.mutable_grad() = bucket->buffer.narrow(0, offset, p.numel()).view(p.sizes());
-      }
-      offset += p.numel();
-    }
+  for (std::size_t i = 0; i < params_.size(); ++i) {
+    at::Tensor& p = params_[i];
+    if (buckets_[bucket_of_[i]]->buffer.scalar_type() == p.scalar_type()) p.mutable_grad() = slot(i);
   }
 }
 
@@ -153,7 +147,7 @@ void GradientReducer::launch(Bucket& bucket) {
     at::Tensor s = slot(i);
     if (is_view(p.grad(), s)) continue;  // autograd accumulated in place (or nothing: still zero)
     if (p.grad().defined()) {
-      s.copy_(p.grad().reshape({-1}));
+      s.copy_(p.grad());  // converts float32 to bfloat16 where the bucket is
     } else {
       s.zero_();  // no gradient this step (an unused branch): contributes zero
     }
@@ -177,9 +171,9 @@ void GradientReducer::finalize() {
     const at::Tensor s = slot(i);
     if (is_view(p.grad(), s)) continue;  // the sum is already in .grad
     if (p.grad().defined()) {
-      p.mutable_grad().copy_(s.view(p.sizes()));  // copy_ converts bfloat16 back to the parameter's dtype
+      p.mutable_grad().copy_(s);  // copy_ converts bfloat16 back to the parameter's dtype
     } else {
-      p.mutable_grad() = s.view(p.sizes()).to(p.scalar_type()).clone();
+      p.mutable_grad() = s.to(p.scalar_type(), /*non_blocking=*/false, /*copy=*/true);  // keeps s's strides
     }
   }
   ++stats_.steps;
@@ -187,7 +181,14 @@ void GradientReducer::finalize() {
 }
 
 at::Tensor GradientReducer::slot(std::size_t param_index) const {
-  return buckets_[bucket_of_[param_index]]->buffer.narrow(0, offset_of_[param_index], params_[param_index].numel());
+  const at::Tensor& p = params_[param_index];
+  const at::Tensor& buffer = buckets_[bucket_of_[param_index]]->buffer;
+  const int64_t offset = buffer.storage_offset() + offset_of_[param_index];
+  // A dense parameter's elements span exactly numel() slots whatever its layout, so its slot can take the
+  // parameter's own strides (a channels_last weight gets a channels_last gradient, which the kernels and the
+  // fused optimizer read without a copy). Anything else gets the plain row-major view.
+  if (p.is_non_overlapping_and_dense()) return buffer.as_strided(p.sizes(), p.strides(), offset);
+  return buffer.narrow(0, offset_of_[param_index], p.numel()).view(p.sizes());
 }
 
 std::size_t GradientReducer::bucket_count() const { return buckets_.size(); }

@@ -17,7 +17,8 @@
 //   a view into its bucket, so autograd accumulates straight into the buffer that is all-reduced and the
 //   sum lands in .grad without a copy either way. prepare_step() zeroes the buckets; callers must not reset
 //   .grad themselves: LibTorch's Optimizer::zero_grad() would drop the views (set_to_none) or fail on them
-//   (detach_). A .grad replaced by someone else still works, through copies.
+//   (detach_). A .grad replaced by someone else still works, through copies. Each view has its parameter's
+//   strides (a channels_last weight's gradient is channels_last too), as DDP lays out its bucket views.
 // - grad_dtype bf16: buckets travel as bfloat16 (half the bytes) and are copied back into float32 .grad.
 // - Overlap: on NCCL, launched buckets run on the communication stream while autograd computes earlier
 //   layers. On MPI, buckets are launched with MPI_Iallreduce from the hooks and progressed by MPI_Test at
@@ -89,7 +90,8 @@ class GradientReducer {
   void zero_grads();
   void launch_in_order();
   void launch(Bucket& bucket);
-  at::Tensor slot(std::size_t param_index) const;  // the parameter's flat slice of its bucket
+  // The parameter's slice of its bucket, shaped (and, for a dense parameter, strided) like the parameter.
+  at::Tensor slot(std::size_t param_index) const;
   static bool is_view(const at::Tensor& grad, const at::Tensor& slot);
 
   std::vector<at::Tensor> params_;

@@ -1,8 +1,11 @@
 // GradientReducer under mpiexec with 1, 2 and 3 ranks: bucket layout, and gradients equal to a
-// single-process reference over the whole batch, with unused and frozen parameters in the model.
+// single-process reference over the whole batch, with unused and frozen parameters in the model, and with
+// channels_last conv weights.
 #include <ATen/Functions.h>
 #include <gtest/gtest.h>
+#include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
+#include <torch/nn/options/conv.h>
 
 #include "dist/gradient_reducer.h"
 #include "dist/mpi_communicator.h"
@@ -146,6 +149,54 @@ void check_accumulation(at::ScalarType grad_dtype, double tolerance) {
 TEST(GradientReducer, AccumulationCommunicatesOncePerStepFp32) { check_accumulation(at::kFloat, 1e-6); }
 
 TEST(GradientReducer, AccumulationCommunicatesOncePerStepBf16) { check_accumulation(at::kBFloat16, 2e-2); }
+
+// A small conv net in channels_last, as the trainer runs conv nets: each gradient view takes its parameter's
+// strides (a 3x3 weight's gradient is channels_last too, so autograd and the fused optimizer need no copy),
+// and the sums are right through the views (fp32) and through the copies (bf16).
+void check_channels_last(at::ScalarType grad_dtype, double tolerance) {
+  MpiCommunicator comm(/*timeout_s=*/60);
+  at::manual_seed(99);
+  torch::nn::Conv2d a(torch::nn::Conv2dOptions(3, 8, 3).padding(1)), b(torch::nn::Conv2dOptions(8, 4, 1));
+  const auto cl = at::MemoryFormat::ChannelsLast;
+  for (auto* w : {&a->weight, &b->weight}) {
+    torch::NoGradGuard no_grad;
+    w->set_data(w->data().contiguous(cl));
+  }
+  const at::Tensor x = at::randn({9, 3, 6, 6}).contiguous(cl);
+  const at::Tensor y = at::randn({9, 4, 6, 6});
+  auto loss = [&](int64_t from, int64_t to) {
+    return (b->forward(at::relu(a->forward(x.slice(0, from, to)))) - y.slice(0, from, to)).pow(2).sum() / 9.0;
+  };
+  std::vector<at::Tensor> params{a->weight, a->bias, b->weight, b->bias};
+  loss(0, 9).backward();
+  std::vector<at::Tensor> expected;
+  for (auto& p : params) {
+    expected.push_back(p.grad().clone());
+    p.mutable_grad() = at::Tensor();
+  }
+
+  GradientReducer reducer(params, comm, {/*first_bucket_mb=*/0.0005, /*bucket_cap_mb=*/0.0005, grad_dtype});
+  if (grad_dtype == at::kFloat) {
+    EXPECT_EQ(params[0].grad().strides(), params[0].strides()) << "3x3 weight's view";
+    EXPECT_TRUE(params[0].grad().is_contiguous(cl));
+    EXPECT_EQ(params[2].grad().strides(), params[2].strides()) << "1x1 weight's view";
+  }
+  const int64_t begin = 9 * comm.rank() / comm.size(), end = 9 * (comm.rank() + 1) / comm.size();
+  for (int step = 0; step < 2; ++step) {
+    reducer.prepare_step();
+    loss(begin, end).backward();
+    reducer.finalize();
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      const double scale = std::max(1e-12, expected[i].abs().max().item<double>());
+      const double error = (params[i].grad() - expected[i]).abs().max().item<double>();
+      EXPECT_LE(error, tolerance * scale) << "step " << step << " parameter " << i;
+    }
+  }
+}
+
+TEST(GradientReducer, ChannelsLastFp32ViewsKeepTheParametersLayout) { check_channels_last(at::kFloat, 1e-5); }
+
+TEST(GradientReducer, ChannelsLastBf16CopiesKeepTheSums) { check_channels_last(at::kBFloat16, 2e-2); }
 
 TEST(GradientReducer, RepeatedStepsReuseBuckets) {
   MpiCommunicator comm(60);
