@@ -140,7 +140,7 @@ class Bench {
     torch::manual_seed(0);  // the same initial model on every rank
     model_ = models::build_model(o_.model, /*num_classes=*/10);
     model_->to(device_);
-    memory_format_ = train::resolve_memory_format(o_.memory_format, o_.model, device_);
+    memory_format_ = train::resolve_memory_format(o_.memory_format, o_.model);
     train::convert_memory_format(*model_, memory_format_);
     train::Strategy strategy("full", entry_, *model_);
     strategy.apply(/*epoch=*/1);
@@ -442,7 +442,7 @@ Command add_bench_command(CLI::App& app) {
   cmd->add_option("--precision", options->precision, "fp32 (default) or bf16 (CUDA autocast; GPUs only)")
       ->check(CLI::IsMember({"fp32", "bf16"}));
   cmd->add_option("--memory-format", options->memory_format,
-                  "auto (default: channels_last for conv nets on CUDA, contiguous on CPU), channels_last or "
+                  "auto (default: channels_last for conv nets, contiguous for vit_*/swin_*), channels_last or "
                   "contiguous")
       ->check(CLI::IsMember({"auto", "channels_last", "contiguous"}));
   cmd->add_flag("--json", options->json, "Print one JSON object (aggregate img/s under \"images_per_second\")");

@@ -37,7 +37,7 @@ struct TrainConfig {
   double backbone_lr_mult = 0.1;    // "discriminative": backbone LR = lr x this
   int64_t unfreeze_every = 1;       // "gradual": epochs between unfreezing one more stage from the top
   std::string precision = "fp32";   // "fp32" | "bf16" (CUDA autocast; refused on CPU)
-  std::string memory_format = "auto";  // "auto" (channels_last for conv nets on CUDA) | "channels_last" | "contiguous"
+  std::string memory_format = "auto";  // "auto" (channels_last for conv nets) | "channels_last" | "contiguous"
   int64_t threads = 0;              // intra-op threads per rank; 0 = cores / local ranks
   std::string batchnorm = "train";  // "train": batch statistics | "frozen": running statistics, affine trains
 

@@ -25,10 +25,10 @@ bool is_conv_net(const std::string& model) {
   return model.rfind("vit_", 0) != 0 && model.rfind("swin_", 0) != 0;
 }
 
-at::MemoryFormat resolve_memory_format(const std::string& setting, const std::string& model, at::Device device) {
+at::MemoryFormat resolve_memory_format(const std::string& setting, const std::string& model) {
   if (setting == "channels_last") return at::MemoryFormat::ChannelsLast;
   if (setting == "contiguous") return at::MemoryFormat::Contiguous;
-  return device.is_cuda() && is_conv_net(model) ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;
+  return is_conv_net(model) ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;
 }
 
 void convert_memory_format(torch::nn::Module& module, at::MemoryFormat format) {

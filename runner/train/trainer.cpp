@@ -185,7 +185,7 @@ class RunTrainer {
     broadcast_model(*model_, comm_);  // before the memory format: the communicators need contiguous tensors
     check_consistency();
     const auto& t = run_.train;
-    const at::MemoryFormat memory_format = resolve_memory_format(t.memory_format, run_.model, ctx_.device);
+    const at::MemoryFormat memory_format = resolve_memory_format(t.memory_format, run_.model);
     convert_memory_format(*model_, memory_format);
 
     // The strategy decides what trains; the optimizer holds every parameter in its group and skips the

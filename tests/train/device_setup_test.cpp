@@ -20,14 +20,13 @@ namespace {
 const at::Device kCpu(at::kCPU);
 const at::Device kCuda(at::kCUDA, 0);  // only compared, never used
 
-TEST(MemoryFormat, AutoIsChannelsLastForConvNetsOnCudaOnly) {
-  EXPECT_EQ(resolve_memory_format("auto", "resnet18", kCpu), at::MemoryFormat::Contiguous);
-  EXPECT_EQ(resolve_memory_format("auto", "resnet18", kCuda), at::MemoryFormat::ChannelsLast);
-  EXPECT_EQ(resolve_memory_format("auto", "convnext_tiny", kCuda), at::MemoryFormat::ChannelsLast);
-  EXPECT_EQ(resolve_memory_format("auto", "vit_b_16", kCuda), at::MemoryFormat::Contiguous);
-  EXPECT_EQ(resolve_memory_format("auto", "swin_t", kCuda), at::MemoryFormat::Contiguous);
-  EXPECT_EQ(resolve_memory_format("channels_last", "resnet18", kCpu), at::MemoryFormat::ChannelsLast);
-  EXPECT_EQ(resolve_memory_format("contiguous", "resnet18", kCuda), at::MemoryFormat::Contiguous);
+TEST(MemoryFormat, AutoIsChannelsLastForConvNets) {
+  EXPECT_EQ(resolve_memory_format("auto", "resnet18"), at::MemoryFormat::ChannelsLast);
+  EXPECT_EQ(resolve_memory_format("auto", "convnext_tiny"), at::MemoryFormat::ChannelsLast);
+  EXPECT_EQ(resolve_memory_format("auto", "vit_b_16"), at::MemoryFormat::Contiguous);
+  EXPECT_EQ(resolve_memory_format("auto", "swin_t"), at::MemoryFormat::Contiguous);
+  EXPECT_EQ(resolve_memory_format("channels_last", "vit_b_16"), at::MemoryFormat::ChannelsLast);
+  EXPECT_EQ(resolve_memory_format("contiguous", "resnet18"), at::MemoryFormat::Contiguous);
   for (const auto& name : models::model_names()) {
     EXPECT_EQ(is_conv_net(name), name != "vit_b_16" && name != "swin_t") << name;
   }
