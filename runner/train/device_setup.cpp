@@ -31,13 +31,26 @@ at::MemoryFormat resolve_memory_format(const std::string& setting, const std::st
   return is_conv_net(model) ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;
 }
 
+namespace {
+
+// `t` with the strides that `format` gives its sizes. Not t.contiguous(format): that returns `t` itself when
+// it already counts as contiguous in `format`, and a tensor with a size-1 dimension counts as both. A
+// depthwise weight [C, 1, 3, 3] then keeps its NCHW strides, suggests NCHW to oneDNN, and its convolution runs
+// the slow NCHW im2col path (1.4x slower training for mobilenet_v2 on the CPU). Tensor::to with a memory
+// format copies unless the suggested format already matches, as Module.to(memory_format=...) does in Python.
+at::Tensor in_format(const at::Tensor& t, at::MemoryFormat format) {
+  return t.to(t.options(), /*non_blocking=*/false, /*copy=*/false, format);
+}
+
+}  // namespace
+
 void convert_memory_format(torch::nn::Module& module, at::MemoryFormat format) {
   torch::NoGradGuard no_grad;
   for (auto& p : module.parameters()) {
-    if (p.dim() == 4) p.set_data(p.data().contiguous(format));
+    if (p.dim() == 4) p.set_data(in_format(p.data(), format));
   }
   for (auto& b : module.buffers()) {
-    if (b.dim() == 4) b.set_data(b.data().contiguous(format));
+    if (b.dim() == 4) b.set_data(in_format(b.data(), format));
   }
 }
 

@@ -32,6 +32,26 @@ TEST(MemoryFormat, AutoIsChannelsLastForConvNets) {
   }
 }
 
+// Depthwise [C, 1, 3, 3] and 1x1 [O, I, 1, 1] weights count as contiguous in both formats; after the
+// conversion they must also suggest channels_last, which is what oneDNN goes by (else it picks its slow NCHW
+// path for them).
+TEST(MemoryFormat, ConversionGivesDepthwiseAndPointwiseWeightsChannelsLastStrides) {
+  auto model = models::build_model("mobilenet_v2", 10);
+  int depthwise = 0, pointwise = 0;
+  for (const auto& p : model->parameters()) {
+    if (p.dim() == 4 && p.size(1) == 1) ++depthwise;
+    if (p.dim() == 4 && p.size(2) == 1 && p.size(3) == 1) ++pointwise;
+  }
+  ASSERT_GT(depthwise, 10);
+  ASSERT_GT(pointwise, 10);
+  convert_memory_format(*model, at::MemoryFormat::ChannelsLast);
+  for (const auto& p : model->parameters()) {
+    if (p.dim() == 4) {
+      EXPECT_EQ(p.suggest_memory_format(), at::MemoryFormat::ChannelsLast) << p.sizes() << " " << p.strides();
+    }
+  }
+}
+
 // One SGD step of resnet18 on a fixed batch, in `format`: the update of every parameter.
 std::vector<at::Tensor> one_step_update(at::MemoryFormat format) {
   torch::manual_seed(5);
@@ -40,6 +60,7 @@ std::vector<at::Tensor> one_step_update(at::MemoryFormat format) {
   for (const auto& p : model->parameters()) {
     if (p.dim() == 4) {
       EXPECT_TRUE(p.is_contiguous(format)) << p.sizes();
+      EXPECT_EQ(p.suggest_memory_format(), format) << p.sizes();
     }
   }
   std::vector<at::Tensor> before;
