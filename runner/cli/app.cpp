@@ -29,8 +29,11 @@ int main(int argc, char** argv) {
 
   for (const auto& command : commands) {
     if (command.app->parsed()) {
-      // The commands that train: waiting OpenMP threads sleep instead of spinning (see omp_policy.h).
-      if (command.app->get_name() == "run" || command.app->get_name() == "bench") ensure_passive_omp_wait(argv);
+      // The commands that train: OpenMP threads sleep at once when they would oversubscribe (omp_policy.h).
+      if (command.app->get_name() == "run" || command.app->get_name() == "bench") {
+        const CLI::Option* threads = command.app->get_option_no_throw("--threads");
+        choose_omp_wait(argv, threads != nullptr && threads->count() > 0 ? threads->as<int>() : 0);
+      }
       try {
         return command.handler(argc, argv);
       } catch (const Error& e) {

@@ -39,6 +39,7 @@
 #include "dist/runtime.h"                   // Runtime (MPI), agree_on_exit, mpi_library_version
 #include "runner/base/error.h"              // InputError, ExitCode
 #include "runner/cli/commands.h"            // Command
+#include "runner/cli/omp_policy.h"          // oversubscription_warning, omp_wait_setting
 #include "runner/cli/phase.h"               // phase
 #include "runner/config/config.h"           // TrainConfig: the optimizer's defaults
 #include "runner/models/registry.h"         // find_model, build_model, check_input_size
@@ -344,7 +345,7 @@ void print_json(const Summary& s) {
          ", \"backend\": " + json_string(s.placement.comm->backend()) +
          ", \"device\": " + json_string(s.placement.device.str()) + ", \"device_name\": " + json_string(s.device) +
          ", \"ftbench\": " + json_string(FTBENCH_VERSION) + ", \"torch\": " + json_string(TORCH_VERSION) +
-         ", \"mpi\": " + json_string(dist::mpi_library_version());
+         ", \"mpi\": " + json_string(dist::mpi_library_version()) + ", \"omp_wait\": " + json_string(omp_wait_setting());
   std::snprintf(text, sizeof text, ", \"images_per_second\": %.6g, \"peak_memory_bytes\": %.0f, ", s.aggregate(),
                 s.peak_memory());
   out += text;
@@ -365,11 +366,11 @@ void print_json(const Summary& s) {
 void print_table(const Summary& s) {
   const auto& o = s.o;
   std::printf("# ftbench %s bench | %s@%" PRId64 " | batch %" PRId64 "/rank (global %" PRId64 ") | %zu rank(s) x %d "
-              "thread(s), %s on %s | %s %s | %" PRId64 " warm-up + %" PRId64 " timed steps\n",
+              "thread(s), %s on %s | %s %s | omp wait %s | %" PRId64 " warm-up + %" PRId64 " timed steps\n",
               FTBENCH_VERSION, o.model.c_str(), s.bench.input_size(), o.batch,
               o.batch * static_cast<int64_t>(s.ranks.size()), s.ranks.size(), s.threads,
-              s.placement.comm->backend().c_str(), s.device.c_str(), o.precision.c_str(), s.format(), o.warmup,
-              o.steps);
+              s.placement.comm->backend().c_str(), s.device.c_str(), o.precision.c_str(), s.format(),
+              omp_wait_setting().c_str(), o.warmup, o.steps);
   std::printf("# per step, ms (mean over %" PRId64 " steps); peak memory: %s\n", s.bench.breakdown_steps(),
               s.placement.device.is_cuda() ? "allocated on the GPU" : "resident set size");
   std::printf("%-9s %10s %9s %9s %9s %9s %9s %9s %12s\n", "rank", "img/s", "step", "data", "forward", "backward",
@@ -400,6 +401,10 @@ int bench(const BenchOptions& o, int argc, char** argv) {
     threads = o.threads > 0 ? static_cast<int>(o.threads) : std::max(1, cores / std::max(1, runtime.local_size()));
   });
   if (code != 0) return code;
+  if (runtime.rank() == 0) {
+    const std::string warning = oversubscription_warning(threads, runtime.local_size());
+    if (!warning.empty()) std::fprintf(stderr, "ftbench: warning: %s\n", warning.c_str());
+  }
 
   try {
     Bench bench(o, placement, threads);

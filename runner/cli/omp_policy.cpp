@@ -1,16 +1,80 @@
 #include "runner/cli/omp_policy.h"
 
+#include <sched.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <thread>
 
 namespace ftbench::cli {
+namespace {
 
-void ensure_passive_omp_wait(char** argv) {
-  if (std::getenv("OMP_WAIT_POLICY") != nullptr) return;  // the user's choice, or already re-executed
+// A positive integer from the environment, or 0.
+int env_count(const char* name) {
+  const char* value = std::getenv(name);
+  if (value == nullptr || *value == '\0') return 0;
+  char* end = nullptr;
+  const long n = std::strtol(value, &end, 10);
+  return (*end == '\0' && n > 0 && n < 1000000) ? static_cast<int>(n) : 0;
+}
+
+bool user_chose_wait_policy() {
+  return std::getenv("OMP_WAIT_POLICY") != nullptr || std::getenv("GOMP_SPINCOUNT") != nullptr;
+}
+
+}  // namespace
+
+ThreadPlacement current_placement(int threads_per_rank) {
+  ThreadPlacement p;
+  // mpirun (Open MPI), Hydra (MPICH), srun with --ntasks-per-node; alone: 1.
+  for (const char* name : {"OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "SLURM_NTASKS_PER_NODE"}) {
+    if (const int n = env_count(name); n > 0) {
+      p.local_ranks = n;
+      break;
+    }
+  }
+  p.threads_per_rank = std::max(0, threads_per_rank);
+  p.online_cpus = static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+  cpu_set_t mask;
+  CPU_ZERO(&mask);
+  p.allowed_cpus = sched_getaffinity(0, sizeof(mask), &mask) == 0 ? std::max(1, CPU_COUNT(&mask)) : p.online_cpus;
+  return p;
+}
+
+bool should_sleep_when_waiting(const ThreadPlacement& p) {
+  const int ranks = std::max(1, p.local_ranks);
+  const int threads = p.threads_per_rank > 0 ? p.threads_per_rank : std::max(1, p.online_cpus / ranks);
+  if (threads < 2) return false;  // no team, nobody waits on a barrier
+  // A rank bound to fewer CPUs than the machine has shares them with no other rank (mpirun --bind-to, a
+  // Slurm cpuset): only its own team counts. Unbound ranks share all the CPUs.
+  const bool bound = p.allowed_cpus < p.online_cpus;
+  const int demand = bound ? threads : ranks * threads;
+  return demand > p.allowed_cpus;
+}
+
+void choose_omp_wait(char** argv, int threads_per_rank) {
+  if (user_chose_wait_policy()) return;  // the user's choice, or already re-executed
+  if (!should_sleep_when_waiting(current_placement(threads_per_rank))) return;
   if (setenv("OMP_WAIT_POLICY", "PASSIVE", /*overwrite=*/0) != 0) return;
   execv("/proc/self/exe", argv);
   // Only reached when exec failed (no /proc): keep going with the default policy.
+}
+
+std::string omp_wait_setting() {
+  std::string out;
+  for (const char* name : {"OMP_WAIT_POLICY", "GOMP_SPINCOUNT"}) {
+    if (const char* value = std::getenv(name)) out += (out.empty() ? "" : " ") + std::string(name) + "=" + value;
+  }
+  return out.empty() ? "default" : out;
+}
+
+std::string oversubscription_warning(int threads, int local_ranks) {
+  const int cores = static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+  if (user_chose_wait_policy() || threads < 2 || threads * std::max(1, local_ranks) <= cores) return "";
+  return std::to_string(local_ranks) + " rank(s) x " + std::to_string(threads) + " threads on " +
+         std::to_string(cores) + " cores: waiting OpenMP threads spin and slow each other down; set "
+         "OMP_WAIT_POLICY=PASSIVE, or fewer threads ([train] threads, bench --threads)";
 }
 
 }  // namespace ftbench::cli

@@ -22,6 +22,7 @@
 #include "runner/base/error.h"
 #include "runner/cli/commands.h"
 #include "runner/cli/phase.h"
+#include "runner/cli/omp_policy.h"
 #include "runner/config/config.h"
 #include "runner/data/cifar10.h"
 #include "runner/models/registry.h"
@@ -190,6 +191,12 @@ int run(const RunOptions& options, int argc, char** argv) {
                 placement.comm->backend().c_str(), placement.device.str().c_str(), ctx.threads,
                 experiment.output.c_str());
     std::fflush(stdout);
+    int most_threads = ctx.threads;
+    for (const auto& run : experiment.runs) {
+      if (run.train.threads > 0) most_threads = std::max(most_threads, static_cast<int>(run.train.threads));
+    }
+    const std::string warning = oversubscription_warning(most_threads, runtime.local_size());
+    if (!warning.empty()) std::fprintf(stderr, "ftbench: warning: %s\n", warning.c_str());
   }
 
   try {

@@ -18,8 +18,8 @@ TINY = ["--model", "resnet18", "--input-size", "32", "--batch", "4", "--steps", 
 PARTS = ["data_seconds", "forward_seconds", "backward_seconds", "comm_seconds", "optimizer_seconds"]
 
 
-def run(cmd, expect, timeout=300):
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+def run(cmd, expect, timeout=300, env=None):
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
     if proc.returncode != expect:
         raise AssertionError(f"{' '.join(cmd)}: exit {proc.returncode}, expected {expect}\n"
                              f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
@@ -47,6 +47,7 @@ def check_result(r, world):
     assert r["batch"] == 4 and r["global_batch"] == 4 * world and r["steps"] == 3, r
     assert r["precision"] == "fp32" and r["memory_format"] == "channels_last" and r["device"] == "cpu", r
     assert r["images_per_second"] > 0 and r["peak_memory_bytes"] > 0, r
+    assert r["omp_wait"] == "default" or r["omp_wait"].startswith(("OMP_WAIT_POLICY=", "GOMP_SPINCOUNT=")), r
     slowest = max(x["seconds"] for x in r["ranks"])
     assert abs(r["images_per_second"] - 4 * 3 * world / slowest) <= 1e-3 * r["images_per_second"], r
     check_parts("aggregate", r)
@@ -69,6 +70,35 @@ def case_single(a):
 def case_two_ranks(a):
     r = one_json(run([a.mpiexec, "-n", "2"] + MPI_FLAGS + [a.ftbench, "bench", "--json"] + TINY, 0))
     check_result(r, world=2)
+
+
+def case_omp_wait(a):
+    """libgomp's spinning default unless the rank's threads oversubscribe its CPUs (then OMP_WAIT_POLICY=PASSIVE,
+    set by re-executing); a policy the user set is kept. See runner/cli/omp_policy.h."""
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
+    cpus = len(os.sched_getaffinity(0))
+    i = TINY.index("--threads")
+    tiny = TINY[:i] + TINY[i + 2:]
+
+    def bench(threads, extra_env=None, ranks=1):
+        e = dict(env, **(extra_env or {}))
+        cmd = [a.ftbench, "bench", "--json", "--threads", str(threads)] + tiny
+        if ranks > 1:
+            cmd = [a.mpiexec, "-n", str(ranks)] + MPI_FLAGS + cmd
+        proc = run(cmd, 0, env=e)
+        return one_json(proc)["omp_wait"], proc.stderr
+
+    policy, err = bench(1)
+    assert policy == "default", policy
+    policy, err = bench(cpus + 1)  # more threads than CPUs
+    assert policy == "OMP_WAIT_POLICY=PASSIVE", policy
+    assert "warning" not in err, err
+    if cpus >= 2:
+        policy, _ = bench(cpus, ranks=2)  # 2 unbound ranks x all CPUs each
+        assert policy == "OMP_WAIT_POLICY=PASSIVE", policy
+    policy, err = bench(cpus + 1, {"OMP_WAIT_POLICY": "ACTIVE"})  # the user's choice is kept, unwarned
+    assert policy == "OMP_WAIT_POLICY=ACTIVE", policy
+    assert "warning" not in err, err
 
 
 def case_unknown_model(a):
