@@ -3,6 +3,7 @@
 
 #include "runner/base/error.h"
 #include "runner/cli/commands.h"
+#include "runner/cli/malloc_tuning.h"
 #include "runner/cli/omp_policy.h"
 
 namespace ftbench::cli {
@@ -33,6 +34,7 @@ int main(int argc, char** argv) {
       if (command.app->get_name() == "run" || command.app->get_name() == "bench") {
         const CLI::Option* threads = command.app->get_option_no_throw("--threads");
         choose_omp_wait(argv, threads != nullptr && threads->count() > 0 ? threads->as<int>() : 0);
+        tune_malloc_for_training();  // freed tensors stay in the heap (malloc_tuning.h)
       }
       try {
         return command.handler(argc, argv);
