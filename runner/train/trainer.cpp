@@ -1,5 +1,7 @@
 #include "runner/train/trainer.h"
 
+#include <malloc.h>
+
 #include <ATen/Context.h>
 #include <ATen/Functions.h>
 #include <torch/nn/functional/loss.h>
@@ -640,14 +642,20 @@ void run_experiment(const config::Experiment& experiment, const data::Dataset& d
     const config::RunSpec& run = experiment.runs[index];
     log.message("# run " + std::to_string(index + 1) + "/" + std::to_string(experiment.runs.size()) + ": " + run.id +
                 (starts[index] == RunStart::kResume ? " (resuming)" : ""));
-    RunTrainer trainer(experiment, run, starts[index], data, ctx, store);
-    try {
-      trainer.run();
-    } catch (const std::exception& e) {
-      const auto* error = dynamic_cast<const Error*>(&e);
-      trainer.record_failure(e.what(), error != nullptr ? error->code() : ExitCode::kRuntime);
-      throw;
+    {
+      RunTrainer trainer(experiment, run, starts[index], data, ctx, store);
+      try {
+        trainer.run();
+      } catch (const std::exception& e) {
+        const auto* error = dynamic_cast<const Error*>(&e);
+        trainer.record_failure(e.what(), error != nullptr ? error->code() : ExitCode::kRuntime);
+        throw;
+      }
     }
+    // `run` and `bench` keep freed blocks in the heap during training (runner/cli/malloc_tuning.h); between
+    // runs, hand what the finished model's tensors left back to the kernel, so that an experiment's peak is
+    // that of its largest run, not the sum of what every run left behind.
+    malloc_trim(0);
   }
 }
 
