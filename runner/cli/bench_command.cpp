@@ -32,14 +32,13 @@
 #include <cstdio>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "dist/gradient_reducer.h"          // GradientReducer: the bucketed all-reduce
 #include "dist/runtime.h"                   // Runtime (MPI), agree_on_exit, mpi_library_version
 #include "runner/base/error.h"              // InputError, ExitCode
 #include "runner/cli/commands.h"            // Command
-#include "runner/cli/omp_policy.h"          // oversubscription_warning, omp_wait_setting
+#include "runner/cli/omp_policy.h"          // default_threads_here, oversubscription_warning, omp_wait_setting
 #include "runner/cli/phase.h"               // phase
 #include "runner/config/config.h"           // TrainConfig: the optimizer's defaults
 #include "runner/models/registry.h"         // find_model, build_model, check_input_size
@@ -66,7 +65,7 @@ struct BenchOptions {
   int64_t batch = 64;      // per rank
   int64_t steps = 20;
   int64_t warmup = 3;
-  int64_t threads = 0;     // 0: cores / ranks on the node
+  int64_t threads = 0;     // 0: cores / ranks on the node, or a bound rank's own CPUs
   std::string precision = "fp32";
   std::string memory_format = "auto";
   bool json = false;
@@ -345,7 +344,8 @@ void print_json(const Summary& s) {
          ", \"backend\": " + json_string(s.placement.comm->backend()) +
          ", \"device\": " + json_string(s.placement.device.str()) + ", \"device_name\": " + json_string(s.device) +
          ", \"ftbench\": " + json_string(FTBENCH_VERSION) + ", \"torch\": " + json_string(TORCH_VERSION) +
-         ", \"mpi\": " + json_string(dist::mpi_library_version()) + ", \"omp_wait\": " + json_string(omp_wait_setting());
+         ", \"mpi\": " + json_string(dist::mpi_library_version()) +
+         ", \"omp_wait\": " + json_string(omp_wait_setting());
   std::snprintf(text, sizeof text, ", \"images_per_second\": %.6g, \"peak_memory_bytes\": %.0f, ", s.aggregate(),
                 s.peak_memory());
   out += text;
@@ -397,8 +397,7 @@ int bench(const BenchOptions& o, int argc, char** argv) {
   int threads = 1;
   code = phase(runtime, [&] {
     placement = train::place_rank(runtime, "auto", /*timeout_s=*/600);
-    const int cores = static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
-    threads = o.threads > 0 ? static_cast<int>(o.threads) : std::max(1, cores / std::max(1, runtime.local_size()));
+    threads = o.threads > 0 ? static_cast<int>(o.threads) : default_threads_here(runtime.local_size());
   });
   if (code != 0) return code;
   if (runtime.rank() == 0) {

@@ -42,14 +42,29 @@ ThreadPlacement current_placement(int threads_per_rank) {
   return p;
 }
 
+namespace {
+
+// A rank bound to fewer CPUs than the machine has shares them with no other rank (mpirun --bind-to, a Slurm
+// cpuset). Unbound ranks share all the CPUs.
+bool is_bound(const ThreadPlacement& p) { return p.allowed_cpus < p.online_cpus; }
+
+}  // namespace
+
+int default_threads(const ThreadPlacement& p) {
+  if (is_bound(p)) return std::max(1, p.allowed_cpus);
+  return std::max(1, p.online_cpus / std::max(1, p.local_ranks));
+}
+
+int default_threads_here(int local_ranks) {
+  ThreadPlacement p = current_placement(0);
+  p.local_ranks = std::max(1, local_ranks);
+  return default_threads(p);
+}
+
 bool should_sleep_when_waiting(const ThreadPlacement& p) {
-  const int ranks = std::max(1, p.local_ranks);
-  const int threads = p.threads_per_rank > 0 ? p.threads_per_rank : std::max(1, p.online_cpus / ranks);
+  const int threads = p.threads_per_rank > 0 ? p.threads_per_rank : default_threads(p);
   if (threads < 2) return false;  // no team, nobody waits on a barrier
-  // A rank bound to fewer CPUs than the machine has shares them with no other rank (mpirun --bind-to, a
-  // Slurm cpuset): only its own team counts. Unbound ranks share all the CPUs.
-  const bool bound = p.allowed_cpus < p.online_cpus;
-  const int demand = bound ? threads : ranks * threads;
+  const int demand = is_bound(p) ? threads : std::max(1, p.local_ranks) * threads;
   return demand > p.allowed_cpus;
 }
 

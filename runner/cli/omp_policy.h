@@ -13,7 +13,7 @@
 // So ftbench keeps libgomp's default, which is also what a PyTorch script gets, unless the rank's own threads
 // would oversubscribe its CPUs as far as can be told before MPI starts: the ranks on this node (from the
 // launcher's environment: Open MPI's mpirun, MPICH's Hydra, srun --ntasks-per-node), the intra-op threads
-// asked for (bench --threads; `run` reads its config later, so it resolves them as 0, "cores / ranks", and
+// asked for (bench --threads; `run` reads its config later, so it resolves them as 0, default_threads(), and
 // warns afterwards if [train] threads oversubscribes), and the CPUs the process may run on. Then it sets
 // OMP_WAIT_POLICY=PASSIVE. Load from other jobs cannot be known in advance; on a shared machine set
 // OMP_WAIT_POLICY=PASSIVE yourself (scripts/test.sh does, for CTest's parallel tests).
@@ -30,13 +30,20 @@ namespace ftbench::cli {
 // What the process knows before MPI starts about where its threads will run.
 struct ThreadPlacement {
   int local_ranks = 1;       // ranks of this job on this node
-  int threads_per_rank = 0;  // intra-op threads asked for; 0: cores / local ranks, as run and bench resolve it
+  int threads_per_rank = 0;  // intra-op threads asked for; 0: default_threads()
   int online_cpus = 1;       // CPUs of the machine
   int allowed_cpus = 1;      // CPUs this process may run on (its affinity mask: a binding or a cpuset)
 };
 
 // The placement of this process from its environment and affinity, with `threads_per_rank` as asked.
 ThreadPlacement current_placement(int threads_per_rank);
+
+// The intra-op threads of a rank that asked for none (threads_per_rank 0): the CPUs it may use when it is
+// bound to fewer than the machine has (mpirun --bind-to, a Slurm cpuset: those CPUs are its own), else the
+// machine's cores shared among the node's ranks. At least 1. `run` and `bench` resolve "0" with this.
+int default_threads(const ThreadPlacement& placement);
+// The same for this process, with the node's rank count from MPI.
+int default_threads_here(int local_ranks);
 
 // Whether the waiting threads of this placement should sleep at once: the rank runs a team (2+ threads) and
 // the team, with the node's other ranks unless the rank is bound to its own CPUs, needs more CPUs than it

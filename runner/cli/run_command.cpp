@@ -8,12 +8,12 @@
 // step boundary (train::StopSignal), so each returns 75 and MPI finalizes normally.
 #include <ATen/Parallel.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <optional>
 #include <set>
-#include <thread>
 
 #include "dist/runtime.h"
 #include "results/reader.h"
@@ -96,12 +96,6 @@ void keep_only(config::Experiment& experiment, int64_t index) {
   experiment.runs = {run};
 }
 
-// Default intra-op threads: the node's cores shared among its ranks, so 2 ranks on 2 cores don't fight.
-int default_threads(const dist::Runtime& runtime) {
-  const int cores = static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
-  return std::max(1, cores / std::max(1, runtime.local_size()));
-}
-
 data::SynthOptions synth_options(const config::Experiment& experiment) {
   data::SynthOptions options;
   if (experiment.data.train_size > 0) options.train_size = experiment.data.train_size;
@@ -180,7 +174,7 @@ int run(const RunOptions& options, int argc, char** argv) {
     ctx.comm = placement.comm.get();
     ctx.device = placement.device;
     ctx.device_name = placement.device_name;
-    ctx.threads = default_threads(runtime);
+    ctx.threads = default_threads_here(runtime.local_size());  // [train] threads = 0 (omp_policy.h)
     ctx.hostnames = join(runtime.hostnames());
   });
   if (code != 0) return code;

@@ -30,7 +30,16 @@ TEST(OmpWait, SleepsWhenTheTeamsOversubscribe) {
   EXPECT_TRUE(should_sleep_when_waiting(placement(2, 2, 2, 2)));   // 2 ranks x 2 threads on 2 cores
   EXPECT_TRUE(should_sleep_when_waiting(placement(1, 4, 2, 2)));   // more threads than cores
   EXPECT_TRUE(should_sleep_when_waiting(placement(1, 2, 16, 1)));  // bound to one CPU, 2 threads
-  EXPECT_TRUE(should_sleep_when_waiting(placement(1, 0, 16, 4)));  // default threads (16) in a 4-CPU cpuset
+  EXPECT_TRUE(should_sleep_when_waiting(placement(1, 8, 16, 4)));  // 8 threads asked in a 4-CPU cpuset
+  EXPECT_FALSE(should_sleep_when_waiting(placement(1, 0, 16, 4)));  // default: the cpuset's 4
+}
+
+TEST(OmpWait, DefaultThreadsAreTheRanksOwnCpus) {
+  EXPECT_EQ(default_threads(placement(1, 0, 16, 16)), 16);
+  EXPECT_EQ(default_threads(placement(4, 0, 16, 16)), 4);  // unbound: cores shared among the node's ranks
+  EXPECT_EQ(default_threads(placement(3, 0, 2, 2)), 1);    // never 0
+  EXPECT_EQ(default_threads(placement(8, 0, 64, 4)), 4);   // srun --cpus-per-task=4: the cpuset's CPUs
+  EXPECT_EQ(default_threads(placement(2, 0, 2, 1)), 1);    // mpirun --bind-to core
 }
 
 TEST(OmpWait, ReadsTheLaunchersLocalRankCount) {
