@@ -50,7 +50,7 @@ TEST_P(EveryModel, StagesCoverEveryParameterExactlyOnceAndHeadsAreReplaced) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Registry, EveryModel, ::testing::ValuesIn(model_names()),
-                         [](const auto& info) { return info.param; });
+                         [](const auto& test) { return test.param; });
 
 TEST(Registry, HoldsTheModelsTheIssueLists) {
   const std::vector<std::string> names = model_names();

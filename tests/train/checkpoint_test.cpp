@@ -152,7 +152,7 @@ TEST(Checkpoint, RefusesAnotherModelNamingTheFile) {
 TEST(Checkpoint, GarbageIsInputErrorNotACrash) {
   TinyNet net(false);
   auto sgd = make_sgd(net);
-  for (const std::string bytes : {std::string(), std::string("PK\x03\x04 not really a zip"), std::string(1000, 'x')}) {
+  for (const std::string& bytes : {std::string(), std::string("PK\x03\x04 not really a zip"), std::string(1000, 'x')}) {
     try {
       decode_checkpoint(bytes, "bad.pt", 0, at::kCPU, net, sgd, nullptr);
       FAIL() << "expected an InputError";
