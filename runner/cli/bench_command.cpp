@@ -65,7 +65,7 @@ struct BenchOptions {
   int64_t batch = 64;      // per rank
   int64_t steps = 20;
   int64_t warmup = 3;
-  int64_t threads = 0;     // 0: cores / ranks on the node, or a bound rank's own CPUs
+  int64_t threads = 0;     // 0: cores / ranks on the node, at most a bound rank's CPUs
   std::string precision = "fp32";
   std::string memory_format = "auto";
   bool json = false;

@@ -51,8 +51,11 @@ bool is_bound(const ThreadPlacement& p) { return p.allowed_cpus < p.online_cpus;
 }  // namespace
 
 int default_threads(const ThreadPlacement& p) {
-  if (is_bound(p)) return std::max(1, p.allowed_cpus);
-  return std::max(1, p.online_cpus / std::max(1, p.local_ranks));
+  const int shared = std::max(1, p.online_cpus / std::max(1, p.local_ranks));
+  // Bound: never more threads than CPUs. Not simply allowed_cpus: a cpuset may be the whole job step's,
+  // shared by all its ranks on the node, and nothing before MPI tells the two apart.
+  if (is_bound(p)) return std::max(1, std::min(p.allowed_cpus, shared));
+  return shared;
 }
 
 int default_threads_here(int local_ranks) {

@@ -38,9 +38,9 @@ struct ThreadPlacement {
 // The placement of this process from its environment and affinity, with `threads_per_rank` as asked.
 ThreadPlacement current_placement(int threads_per_rank);
 
-// The intra-op threads of a rank that asked for none (threads_per_rank 0): the CPUs it may use when it is
-// bound to fewer than the machine has (mpirun --bind-to, a Slurm cpuset: those CPUs are its own), else the
-// machine's cores shared among the node's ranks. At least 1. `run` and `bench` resolve "0" with this.
+// The intra-op threads of a rank that asked for none (threads_per_rank 0): the machine's cores shared among
+// the node's ranks, but never more than the CPUs the rank may use when it is bound to fewer than the machine
+// has (mpirun --bind-to, a Slurm cpuset). At least 1. `run` and `bench` resolve "0" with this.
 int default_threads(const ThreadPlacement& placement);
 // The same for this process, with the node's rank count from MPI.
 int default_threads_here(int local_ranks);

@@ -39,6 +39,8 @@ TEST(OmpWait, DefaultThreadsAreTheRanksOwnCpus) {
   EXPECT_EQ(default_threads(placement(4, 0, 16, 16)), 4);  // unbound: cores shared among the node's ranks
   EXPECT_EQ(default_threads(placement(3, 0, 2, 2)), 1);    // never 0
   EXPECT_EQ(default_threads(placement(8, 0, 64, 4)), 4);   // srun --cpus-per-task=4: the cpuset's CPUs
+  EXPECT_EQ(default_threads(placement(1, 0, 64, 4)), 4);   // one task in a 4-CPU cpuset
+  EXPECT_EQ(default_threads(placement(8, 0, 64, 32)), 8);  // a step's cpuset may be shared: 64 / 8, not 32
   EXPECT_EQ(default_threads(placement(2, 0, 2, 1)), 1);    // mpirun --bind-to core
 }
 
