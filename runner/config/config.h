@@ -38,7 +38,7 @@ struct TrainConfig {
   int64_t unfreeze_every = 1;       // "gradual": epochs between unfreezing one more stage from the top
   std::string precision = "fp32";   // "fp32" | "bf16" (CUDA autocast; refused on CPU)
   std::string memory_format = "auto";  // "auto" (channels_last for conv nets) | "channels_last" | "contiguous"
-  int64_t threads = 0;              // intra-op threads per rank; 0 = cores / local ranks
+  int64_t threads = 0;              // intra-op threads per rank; 0 = cli::default_threads
   std::string batchnorm = "train";  // "train": batch statistics | "frozen": running statistics, affine trains
 
   // Where batch_size was set ("exp.toml:12:14" or "--set train.batch_size=1"; for the default, the [train]

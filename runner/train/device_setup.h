@@ -3,8 +3,8 @@
 // - precision "bf16" is CUDA autocast (runner/train/step.h). On CPU it is refused before any training
 //   (exit 2, naming the file and the key): CPU runs are fp32 only.
 // - memory_format "auto": channels_last for conv nets, on CUDA (cuDNN's NHWC kernels) and on the CPU alike
-//   (oneDNN's NHWC kernels beat its NCHW im2col path for every zoo conv net measured, by up to 60%; README
-//   "Memory format"). Every zoo model is a conv net except the transformers vit_* and swin_* (their
+//   (oneDNN's NHWC kernels matched or beat its NCHW im2col path for every zoo conv net measured, by up to 2x;
+//   tests/bench/RESULTS.md). Every zoo model is a conv net except the transformers vit_* and swin_* (their
 //   convolution is one patch embedding; the rest is matmuls on token sequences, which channels_last cannot
 //   help).
 // - cuDNN benchmark mode on unless [experiment] deterministic; deterministic runs use deterministic

@@ -67,8 +67,8 @@ torch::Tensor FusedSGD::step(LossClosure closure) {
         continue;
       }
       // The kernel walks the three tensors' memory in step, so the gradient must be laid out as the parameter.
-      // A gradient in another layout (a channels_last weight whose gradient is a contiguous reducer-bucket
-      // view) is copied once into the parameter's layout: one pass, where SGD's ops would take four.
+      // A gradient in another layout (a channels_last weight whose .grad someone replaced with a contiguous
+      // tensor) is copied once into the parameter's layout: one pass, where SGD's ops would take four.
       at::Tensor grad = p.grad();
       if (!same_dense_layout(grad, p)) grad = at::empty_like(p).copy_(grad);
       params[first].push_back(p);

@@ -13,7 +13,7 @@
 // The kernel walks parameter, gradient and buffer as flat arrays, so they must share one dense layout: strides
 // equal wherever a dimension has more than one element (a 1x1 conv weight is both contiguous and channels_last,
 // whatever the strides of its size-1 dimensions say). A gradient in another layout (a channels_last parameter
-// whose gradient is a contiguous view into a reducer bucket) is copied into the parameter's layout first. Only a
+// whose .grad was replaced by a contiguous tensor) is copied into the parameter's layout first. Only a
 // parameter that is not dense itself is updated by SGD's per-parameter ops.
 #pragma once
 
