@@ -23,6 +23,10 @@ bool user_chose_wait_policy() {
   return std::getenv("OMP_WAIT_POLICY") != nullptr || std::getenv("GOMP_SPINCOUNT") != nullptr;
 }
 
+// A rank bound to fewer CPUs than the machine has shares them with no other rank (mpirun --bind-to, a Slurm
+// cpuset). Unbound ranks share all the CPUs.
+bool is_bound(const ThreadPlacement& p) { return p.allowed_cpus < p.online_cpus; }
+
 }  // namespace
 
 ThreadPlacement current_placement(int threads_per_rank) {
@@ -41,14 +45,6 @@ ThreadPlacement current_placement(int threads_per_rank) {
   p.allowed_cpus = sched_getaffinity(0, sizeof(mask), &mask) == 0 ? std::max(1, CPU_COUNT(&mask)) : p.online_cpus;
   return p;
 }
-
-namespace {
-
-// A rank bound to fewer CPUs than the machine has shares them with no other rank (mpirun --bind-to, a Slurm
-// cpuset). Unbound ranks share all the CPUs.
-bool is_bound(const ThreadPlacement& p) { return p.allowed_cpus < p.online_cpus; }
-
-}  // namespace
 
 int default_threads(const ThreadPlacement& p) {
   const int shared = std::max(1, p.online_cpus / std::max(1, p.local_ranks));
@@ -88,10 +84,12 @@ std::string omp_wait_setting() {
 }
 
 std::string oversubscription_warning(int threads, int local_ranks) {
-  const int cores = static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
-  if (user_chose_wait_policy() || threads < 2 || threads * std::max(1, local_ranks) <= cores) return "";
-  return std::to_string(local_ranks) + " rank(s) x " + std::to_string(threads) + " threads on " +
-         std::to_string(cores) + " cores: waiting OpenMP threads spin and slow each other down; set "
+  if (user_chose_wait_policy()) return "";
+  ThreadPlacement p = current_placement(threads);
+  p.local_ranks = std::max(1, local_ranks);
+  if (!should_sleep_when_waiting(p)) return "";
+  return std::to_string(p.local_ranks) + " rank(s) x " + std::to_string(threads) + " threads on " +
+         std::to_string(p.allowed_cpus) + " CPUs: waiting OpenMP threads spin and slow each other down; set "
          "OMP_WAIT_POLICY=PASSIVE, or fewer threads ([train] threads, bench --threads)";
 }
 

@@ -59,8 +59,9 @@ void choose_omp_wait(char** argv, int threads_per_rank);
 // "OMP_WAIT_POLICY=PASSIVE" or "OMP_WAIT_POLICY=ACTIVE GOMP_SPINCOUNT=10000".
 std::string omp_wait_setting();
 
-// After threads are resolved: a one-line warning when `threads` per rank times `local_ranks` exceed the
-// machine's cores while libgomp spins (no OMP_WAIT_POLICY set); empty otherwise.
+// After threads are resolved: a one-line warning when should_sleep_when_waiting() says this rank's `threads`
+// (with `local_ranks` ranks on the node, MPI's count) oversubscribe while libgomp spins (the user set neither
+// variable): the case choose_omp_wait could not see before the config was read; empty otherwise.
 std::string oversubscription_warning(int threads, int local_ranks);
 
 }  // namespace ftbench::cli
