@@ -4,6 +4,9 @@
 // launcher), which Open MPI supports. MPI is initialised with MPI_THREAD_MULTIPLE where the library grants it,
 // because later stages (the gradient reducer) may call MPI from autograd threads.
 //
+// Before MPI_Init it asks Open MPI for the ring algorithm for non-blocking all-reduce (prefer_ring_iallreduce
+// below), the one collective whose speed matters to training on the CPU.
+//
 // Local rank and local size come from MPI_Comm_split_type(MPI_COMM_TYPE_SHARED): the ranks on this node. They
 // decide the GPU of a rank and the default number of intra-op threads.
 //
@@ -63,6 +66,22 @@ int node_local_rank();
 // Ends every rank of the job with `code` (MPI_Abort on MPI_COMM_WORLD); what Runtime::abort does, for code
 // that holds no Runtime (the trainer's watchdog thread). Never returns.
 [[noreturn]] void abort_job(int code);
+
+// Sets OMPI_MCA_coll_libnbc_iallreduce_algorithm=ring unless the environment already sets it (a value of
+// yours, or `mpirun --mca coll_libnbc_iallreduce_algorithm ...`, wins). Open MPI's non-blocking all-reduce
+// otherwise runs binomially for an in-place buffer or fewer than 4 ranks, about twice as slow for gradient
+// buckets. Other MPI libraries ignore the variable. Must run before MPI_Init; Runtime's constructor calls it.
+void prefer_ring_iallreduce();
+
+// The algorithm asked of Open MPI for MPI_Iallreduce: the value of that variable ("ring", or yours), which
+// is what Open MPI uses (the environment overrides its parameter files). What `ftbench bench` reports.
+std::string iallreduce_request();
+
+// The algorithm Open MPI's libnbc really uses for MPI_Iallreduce ("ring", "ignore" for its own choice, ...),
+// read back through the MPI tool interface; "" where the library has no such parameter (not Open MPI). After
+// MPI_Init. Slow (about 0.2 s: opening the tool interface registers every component's parameters), so it is
+// for tests and diagnostics.
+std::string iallreduce_algorithm();
 
 // MPI's library version string, e.g. "Open MPI v4.1.4, ..." (first line only). Safe before MPI_Init.
 std::string mpi_library_version();

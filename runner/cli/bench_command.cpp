@@ -345,7 +345,8 @@ void print_json(const Summary& s) {
          ", \"device\": " + json_string(s.placement.device.str()) + ", \"device_name\": " + json_string(s.device) +
          ", \"ftbench\": " + json_string(FTBENCH_VERSION) + ", \"torch\": " + json_string(TORCH_VERSION) +
          ", \"mpi\": " + json_string(dist::mpi_library_version()) +
-         ", \"omp_wait\": " + json_string(omp_wait_setting());
+         ", \"omp_wait\": " + json_string(omp_wait_setting()) +
+         ", \"mpi_iallreduce\": " + json_string(dist::iallreduce_request());
   std::snprintf(text, sizeof text, ", \"images_per_second\": %.6g, \"peak_memory_bytes\": %.0f, ", s.aggregate(),
                 s.peak_memory());
   out += text;
@@ -365,12 +366,16 @@ void print_json(const Summary& s) {
 
 void print_table(const Summary& s) {
   const auto& o = s.o;
+  const std::string algorithm = dist::iallreduce_request();
+  const std::string iallreduce =
+      s.ranks.size() > 1 && s.placement.comm->backend() == "mpi" && !algorithm.empty() ? " | iallreduce " + algorithm
+                                                                                         : "";
   std::printf("# ftbench %s bench | %s@%" PRId64 " | batch %" PRId64 "/rank (global %" PRId64 ") | %zu rank(s) x %d "
-              "thread(s), %s on %s | %s %s | omp wait %s | %" PRId64 " warm-up + %" PRId64 " timed steps\n",
+              "thread(s), %s on %s | %s %s | omp wait %s%s | %" PRId64 " warm-up + %" PRId64 " timed steps\n",
               FTBENCH_VERSION, o.model.c_str(), s.bench.input_size(), o.batch,
               o.batch * static_cast<int64_t>(s.ranks.size()), s.ranks.size(), s.threads,
               s.placement.comm->backend().c_str(), s.device.c_str(), o.precision.c_str(), s.format(),
-              omp_wait_setting().c_str(), o.warmup, o.steps);
+              omp_wait_setting().c_str(), iallreduce.c_str(), o.warmup, o.steps);
   std::printf("# per step, ms (mean over %" PRId64 " steps); peak memory: %s\n", s.bench.breakdown_steps(),
               s.placement.device.is_cuda() ? "allocated on the GPU" : "resident set size");
   std::printf("%-9s %10s %9s %9s %9s %9s %9s %9s %12s\n", "rank", "img/s", "step", "data", "forward", "backward",

@@ -48,6 +48,8 @@ def check_result(r, world):
     assert r["precision"] == "fp32" and r["memory_format"] == "channels_last" and r["device"] == "cpu", r
     assert r["images_per_second"] > 0 and r["peak_memory_bytes"] > 0, r
     assert r["omp_wait"] == "default" or r["omp_wait"].startswith(("OMP_WAIT_POLICY=", "GOMP_SPINCOUNT=")), r
+    # Runtime asks Open MPI for the ring all-reduce unless the environment chose (dist/runtime.h).
+    assert r["mpi_iallreduce"] == os.environ.get("OMPI_MCA_coll_libnbc_iallreduce_algorithm", "ring"), r
     slowest = max(x["seconds"] for x in r["ranks"])
     assert abs(r["images_per_second"] - 4 * 3 * world / slowest) <= 1e-3 * r["images_per_second"], r
     check_parts("aggregate", r)

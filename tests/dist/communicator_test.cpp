@@ -1,7 +1,10 @@
 // MpiCommunicator under mpiexec with 1, 2 and 3 ranks: every dtype the trainer uses, sizes 0, 1, odd and
-// large, sum/average/max, broadcast from every root, and the setup-phase exit agreement.
+// large, sum/average/max, broadcast from every root, the setup-phase exit agreement, and the all-reduce
+// algorithm Runtime asks Open MPI for.
 #include <ATen/Functions.h>
 #include <gtest/gtest.h>
+
+#include <cstdlib>
 
 #include "dist/check.h"
 #include "dist/mpi_communicator.h"
@@ -102,6 +105,16 @@ TEST(Runtime, RanksAndLocalRanksAreConsistent) {
   EXPECT_EQ(runtime.hostnames().size(), 1u);
   MpiCommunicator comm;
   EXPECT_EQ(comm.local_rank(), runtime.local_rank());
+}
+
+// Runtime asks Open MPI for the ring non-blocking all-reduce unless the environment already chose one: the CTest
+// case communicator_np3_user_iallreduce sets its own (binomial) and names it in FTBENCH_TEST_IALLREDUCE, and
+// runs every test above with it.
+TEST(Runtime, NonBlockingAllReduceIsTheRingUnlessTheUserChose) {
+  if (mpi_library_version().rfind("Open MPI", 0) != 0) GTEST_SKIP() << "not Open MPI: " << mpi_library_version();
+  const char* expected = std::getenv("FTBENCH_TEST_IALLREDUCE");
+  EXPECT_EQ(iallreduce_algorithm(), expected != nullptr ? expected : "ring");  // what Open MPI really uses
+  EXPECT_EQ(iallreduce_request(), expected != nullptr ? expected : "ring");    // what `bench` reports
 }
 
 }  // namespace
