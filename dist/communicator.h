@@ -14,6 +14,7 @@
 #pragma once
 
 #include <ATen/core/Tensor.h>
+#include <c10/core/TensorOptions.h>
 
 #include <cstdint>
 #include <memory>
@@ -44,8 +45,12 @@ class Communicator {
   virtual std::string backend() const = 0;  // "mpi" | "nccl"
   virtual double timeout_s() const = 0;
 
+  // Collective: a zeroed contiguous tensor of `numel` elements (dtype and device from `options`) meant to be
+  // all-reduced again and again, such as a gradient bucket. The MPI backend places it in memory shared by the
+  // ranks of the node where it can (dist/shm_allreduce.h); otherwise it is an ordinary tensor.
+  virtual at::Tensor new_buffer(int64_t numel, const at::TensorOptions& options) = 0;
   // In place, asynchronously: after wait(), every rank holds the reduction over all ranks. The tensor must
-  // stay alive and untouched until then.
+  // stay alive and untouched until then, and the Work must not outlive the communicator.
   virtual std::unique_ptr<Work> all_reduce_async(at::Tensor& tensor, ReduceOp op) = 0;
   // In place: every rank ends with the reduction over all ranks of `tensor`.
   void all_reduce(at::Tensor& tensor, ReduceOp op) { all_reduce_async(tensor, op)->wait(); }

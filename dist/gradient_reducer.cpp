@@ -74,7 +74,7 @@ GradientReducer::GradientReducer(std::vector<at::Tensor> params, Communicator& c
       offset_of_[i] = numel;
       numel += params_[i].numel();
     }
-    bucket->buffer = at::zeros({numel}, params_[layout_[b].front()].options().dtype(options_.grad_dtype));
+    bucket->buffer = comm_.new_buffer(numel, params_[layout_[b].front()].options().dtype(options_.grad_dtype));
     buckets_.push_back(std::move(bucket));
   }
   for (std::size_t i = 0; i < params_.size(); ++i) {

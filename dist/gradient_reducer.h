@@ -20,10 +20,13 @@
 //   (detach_). A .grad replaced by someone else still works, through copies. Each view has its parameter's
 //   strides (a channels_last weight's gradient is channels_last too), as DDP lays out its bucket views.
 // - grad_dtype bf16: buckets travel as bfloat16 (half the bytes) and are copied back into float32 .grad.
+// - Buckets come from Communicator::new_buffer: on MPI within one node they live in shared memory and are
+//   all-reduced there (dist/shm_allreduce.h).
 // - Overlap: on NCCL, launched buckets run on the communication stream while autograd computes earlier
-//   layers. On MPI, buckets are launched with MPI_Iallreduce from the hooks and progressed by MPI_Test at
-//   each later hook; how much really overlaps depends on the MPI library's progress engine (Open MPI
-//   progresses non-blocking collectives inside MPI calls), which is why finalize() waits on the rest.
+//   layers. On MPI, buckets are launched from the hooks and progressed (Work::test) at each later hook; how
+//   much really overlaps depends on the progress engine (Open MPI progresses non-blocking collectives only
+//   inside MPI calls, the shared-memory path only inside test and wait), which is why finalize() waits on
+//   the rest.
 //
 // Threading: hooks run on autograd's thread for the device (for CPU, the thread that called backward()).
 // Only one backward may be in flight per reducer. The reducer must outlive every backward it hooks; its

@@ -1,5 +1,6 @@
 #include "dist/mpi_communicator.h"
 
+#include <ATen/Functions.h>
 #include <c10/util/BFloat16.h>
 #include <mpi.h>
 
@@ -11,6 +12,7 @@
 #include "dist/check.h"
 #include "dist/mpi_wait.h"
 #include "dist/runtime.h"
+#include "dist/shm_allreduce.h"
 
 namespace ftbench::dist {
 namespace {
@@ -102,6 +104,7 @@ MpiCommunicator::MpiCommunicator(double timeout_s) : timeout_s_(timeout_s) {
   MPI_Op op = MPI_OP_NULL;
   CHECK_MPI(MPI_Op_create(&bf16_sum, /*commute=*/1, &op));
   bf16_sum_ = op;
+  shm_ = ShmGroup::create(timeout_s_);
 }
 
 MpiCommunicator::~MpiCommunicator() {
@@ -110,6 +113,13 @@ MpiCommunicator::~MpiCommunicator() {
   MPI_Op op = static_cast<MPI_Op>(bf16_sum_);
   if (!finalized && op != MPI_OP_NULL) MPI_Op_free(&op);
 }
+
+at::Tensor MpiCommunicator::new_buffer(int64_t numel, const at::TensorOptions& options) {
+  if (shm_) return shm_->new_buffer(numel, options);
+  return at::zeros({numel}, options);
+}
+
+bool MpiCommunicator::is_shared(const at::Tensor& tensor) const { return shm_ && shm_->owns(tensor); }
 
 std::unique_ptr<Work> MpiCommunicator::all_reduce_async(at::Tensor& tensor, ReduceOp op) {
   check_tensor(tensor, "all_reduce");
@@ -122,6 +132,10 @@ std::unique_ptr<Work> MpiCommunicator::all_reduce_async(at::Tensor& tensor, Redu
     throw DistError("MpiCommunicator::all_reduce: max of bfloat16 is not supported; use sum or average");
   }
   if (size_ == 1 || tensor.numel() == 0) return std::make_unique<DoneWork>();
+  if (shm_) {
+    if (shm_->owns(tensor)) return shm_->all_reduce_async(tensor, op);
+    shm_->drain();
+  }
   const MPI_Op mpi_op = op == ReduceOp::kMax ? MPI_MAX : is_bf16 ? static_cast<MPI_Op>(bf16_sum_) : MPI_SUM;
   MPI_Request request = MPI_REQUEST_NULL;
   CHECK_MPI(MPI_Iallreduce(MPI_IN_PLACE, tensor.data_ptr(), static_cast<int>(tensor.numel()), type, mpi_op,
@@ -133,12 +147,14 @@ void MpiCommunicator::broadcast(at::Tensor& tensor, int root) {
   check_tensor(tensor, "broadcast");
   const MPI_Datatype type = mpi_type(tensor);
   if (size_ == 1 || tensor.numel() == 0) return;
+  if (shm_) shm_->drain();
   MPI_Request request = MPI_REQUEST_NULL;
   CHECK_MPI(MPI_Ibcast(tensor.data_ptr(), static_cast<int>(tensor.numel()), type, root, MPI_COMM_WORLD, &request));
   wait_request(&request, timeout_s_, "broadcast from rank " + std::to_string(root));
 }
 
 std::vector<int64_t> MpiCommunicator::all_gather(int64_t value) {
+  if (shm_) shm_->drain();
   std::vector<int64_t> values(static_cast<std::size_t>(size_));
   MPI_Request request = MPI_REQUEST_NULL;
   CHECK_MPI(MPI_Iallgather(&value, 1, MPI_INT64_T, values.data(), 1, MPI_INT64_T, MPI_COMM_WORLD, &request));
@@ -147,6 +163,7 @@ std::vector<int64_t> MpiCommunicator::all_gather(int64_t value) {
 }
 
 void MpiCommunicator::barrier() {
+  if (shm_) shm_->drain();
   MPI_Request request = MPI_REQUEST_NULL;
   CHECK_MPI(MPI_Ibarrier(MPI_COMM_WORLD, &request));
   wait_request(&request, timeout_s_, "barrier");

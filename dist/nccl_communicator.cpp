@@ -174,6 +174,10 @@ NcclCommunicator::~NcclCommunicator() {
 
 double NcclCommunicator::timeout_s() const { return state_->timeout_s; }
 
+at::Tensor NcclCommunicator::new_buffer(int64_t numel, const at::TensorOptions& options) {
+  return at::zeros({numel}, options);
+}
+
 std::unique_ptr<Work> NcclCommunicator::all_reduce_async(at::Tensor& tensor, ReduceOp op) {
   check_cuda_tensor(tensor, state_->device, "all_reduce");
   c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(state_->device));

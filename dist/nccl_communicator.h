@@ -37,6 +37,7 @@ class NcclCommunicator final : public Communicator {
   std::string backend() const override { return "nccl"; }
   double timeout_s() const override;
 
+  at::Tensor new_buffer(int64_t numel, const at::TensorOptions& options) override;  // an ordinary tensor
   std::unique_ptr<Work> all_reduce_async(at::Tensor& tensor, ReduceOp op) override;
   void broadcast(at::Tensor& tensor, int root) override;
   std::vector<int64_t> all_gather(int64_t value) override;
