@@ -274,7 +274,7 @@ bool ShmGroup::progress(const Op* target) {
         const Descriptor& d = control(q)->descriptors[k % kDescriptors];
         if (d.number != k || d.offset != op.offset || d.numel != op.numel || d.reduce != static_cast<int32_t>(op.reduce) ||
             d.dtype != static_cast<int32_t>(op.dtype)) {
-          throw DistError("shared-memory all-reduce #" + std::to_string(k) + " on " + rank_tag() + ": rank " +
+          throw DistError("all_reduce (shared memory, #" + std::to_string(k) + ") on " + rank_tag() + ": rank " +
                           std::to_string(q) + " reduces " + std::to_string(d.numel) + " elements at byte " +
                           std::to_string(d.offset) + ", this rank " + std::to_string(op.numel) + " " +
                           c10::toString(op.dtype) + " at byte " + std::to_string(op.offset) + " (" +
@@ -283,15 +283,23 @@ bool ShmGroup::progress(const Op* target) {
       }
       at::Tensor out = share(rank_, rank_);
       if (out.numel() > 0) {
-        // This rank's own elements first, then the others in rank order; only this rank sums this share.
-        for (int q = 0; q < size_; ++q) {
-          if (q == rank_) continue;
+        // ((b0 + b1) + b2) + ... in rank order, whichever rank sums the share: every element is added up the
+        // same way. The result lands in this rank's own share, which only this rank reads before then.
+        const auto combine = [&](at::Tensor& into, const at::Tensor& a, const at::Tensor& b) {
           if (op.reduce == ReduceOp::kMax) {
-            at::maximum_out(out, out, share(q, rank_));
+            at::maximum_out(into, a, b);
           } else {
-            out.add_(share(q, rank_));
+            at::add_out(into, a, b);
           }
+        };
+        if (rank_ <= 1) {
+          combine(out, share(0, rank_), share(1, rank_));  // out is one of the two: same elements, in place
+        } else {
+          at::Tensor partial = share(0, rank_).clone();  // ranks below this one first, without touching out
+          for (int q = 1; q < rank_; ++q) combine(partial, partial, share(q, rank_));
+          combine(out, partial, out);
         }
+        for (int q = std::max(2, rank_ + 1); q < size_; ++q) combine(out, out, share(q, rank_));
         if (op.reduce == ReduceOp::kAverage) out.div_(size_);
       }
       mine->reduced.value.store(k, std::memory_order_release);
@@ -321,8 +329,8 @@ void ShmGroup::wait_for(const Op* op) {
   while (!progress(op)) {
     const auto now = Clock::now();
     if (now > deadline) {
-      throw DistError("shared-memory all-reduce #" + std::to_string(op->number) + " of " +
-                      std::to_string(op->numel) + " elements timed out after " +
+      throw DistError("all_reduce of " + std::to_string(op->numel) + " elements (shared memory, #" +
+                      std::to_string(op->number) + ") timed out after " +
                       std::to_string(static_cast<int>(timeout_s_)) + " s on " + rank_tag() +
                       ": another rank never joined it (it hung, died or diverged); raise [dist] timeout_s if the "
                       "job is merely slow");

@@ -21,10 +21,11 @@
 //   of all p buffers into share r of its own buffer (and divide, for an average); publish reduced = k; once
 //   every rank has reduced, copy the other shares from their owners' buffers; publish done = k; complete once
 //   every rank is done, so that no rank reuses its buffer while another still reads it. Each element is
-//   summed by one rank, in rank order: every rank ends with the same bits.
+//   summed by one rank, in rank order ((b0 + b1) + b2 ...): every rank ends with the same bits, and the sum
+//   does not depend on which share an element falls into.
 // - Progress: operations advance in launch order whenever any of them is tested or waited for; the gradient
-//   reducer tests from its autograd hooks. Waits spin, then yield, and give up with DistError after the
-//   communicator's timeout.
+//   reducer tests from its autograd hooks. A wait yields the core between checks for 2 ms, then sleeps 50 us
+//   between them, and gives up with DistError after the communicator's timeout.
 //
 // Not used (create() returns nullptr on every rank, and MPI does the work) where the job spans nodes, has
 // one rank, or FTBENCH_SHM_ALLREDUCE=0 is set, or any rank cannot create its control segment. A buffer that

@@ -91,6 +91,18 @@ INSTANTIATE_TEST_SUITE_P(DtypesAndSizes, ShmAllReduce,
                                             ::testing::Values(int64_t{1}, int64_t{2}, int64_t{1001},
                                                               int64_t{3} << 20)));
 
+// 1e8 - 1e8 + 1 is 1 summed in rank order and 0 from the last rank first (1e8 + 1 rounds to 1e8 in float32):
+// every element, in every rank's share, must come out as the rank-order sum.
+TEST(SharedMemory, EveryShareIsSummedInRankOrder) {
+  MpiCommunicator comm;
+  if (!comm.shared_memory()) GTEST_SKIP() << "no shared-memory all-reduce with " << comm.size() << " rank(s)";
+  const float mine = comm.rank() == 0 ? 1e8f : comm.rank() == 1 ? -1e8f : 1.0f;
+  at::Tensor b = comm.new_buffer(999, at::kFloat).fill_(mine);
+  comm.all_reduce(b, ReduceOp::kSum);
+  EXPECT_TRUE(at::equal(b, at::full({999}, static_cast<float>(comm.size() - 2))))
+      << "min " << b.min().item<float>() << ", max " << b.max().item<float>();
+}
+
 TEST(SharedMemory, SlicesOfOneBufferReduceOnlyTheirElements) {
   MpiCommunicator comm;
   at::Tensor b = comm.new_buffer(3000, at::kFloat);
