@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "dist/gradient_reducer.h"          // GradientReducer: the bucketed all-reduce
+#include "dist/mpi_communicator.h"          // MpiCommunicator::shared_memory
 #include "dist/runtime.h"                   // Runtime (MPI), agree_on_exit, mpi_library_version
 #include "runner/base/error.h"              // InputError, ExitCode
 #include "runner/cli/commands.h"            // Command
@@ -308,6 +309,11 @@ struct Summary {
     const double n = static_cast<double>(ranks.size());
     return {m.data / n, m.forward / n, m.backward / n, m.comm / n, m.optimizer / n, m.step / n};
   }
+  // Whether the gradient buckets are all-reduced in shared memory (dist/shm_allreduce.h).
+  bool shared_memory() const {
+    const auto* mpi = dynamic_cast<const dist::MpiCommunicator*>(placement.comm.get());
+    return mpi != nullptr && mpi->shared_memory();
+  }
   double peak_memory() const {
     double peak = 0;
     for (const auto& r : ranks) peak = std::max(peak, r.peak_memory);
@@ -346,7 +352,8 @@ void print_json(const Summary& s) {
          ", \"ftbench\": " + json_string(FTBENCH_VERSION) + ", \"torch\": " + json_string(TORCH_VERSION) +
          ", \"mpi\": " + json_string(dist::mpi_library_version()) +
          ", \"omp_wait\": " + json_string(omp_wait_setting()) +
-         ", \"mpi_iallreduce\": " + json_string(dist::iallreduce_request());
+         ", \"mpi_iallreduce\": " + json_string(dist::iallreduce_request()) +
+         ", \"mpi_shared_memory\": " + (s.shared_memory() ? "true" : "false");
   std::snprintf(text, sizeof text, ", \"images_per_second\": %.6g, \"peak_memory_bytes\": %.0f, ", s.aggregate(),
                 s.peak_memory());
   out += text;
@@ -366,10 +373,14 @@ void print_json(const Summary& s) {
 
 void print_table(const Summary& s) {
   const auto& o = s.o;
+  // How the gradient buckets are all-reduced on the CPU: in shared memory within a node, else MPI_Iallreduce.
   const std::string algorithm = dist::iallreduce_request();
-  const std::string iallreduce =
-      s.ranks.size() > 1 && s.placement.comm->backend() == "mpi" && !algorithm.empty() ? " | iallreduce " + algorithm
-                                                                                         : "";
+  std::string iallreduce;
+  if (s.shared_memory()) {
+    iallreduce = " | all-reduce in shared memory";
+  } else if (s.ranks.size() > 1 && s.placement.comm->backend() == "mpi" && !algorithm.empty()) {
+    iallreduce = " | iallreduce " + algorithm;
+  }
   std::printf("# ftbench %s bench | %s@%" PRId64 " | batch %" PRId64 "/rank (global %" PRId64 ") | %zu rank(s) x %d "
               "thread(s), %s on %s | %s %s | omp wait %s%s | %" PRId64 " warm-up + %" PRId64 " timed steps\n",
               FTBENCH_VERSION, o.model.c_str(), s.bench.input_size(), o.batch,

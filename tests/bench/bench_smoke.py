@@ -50,6 +50,8 @@ def check_result(r, world):
     assert r["omp_wait"] == "default" or r["omp_wait"].startswith(("OMP_WAIT_POLICY=", "GOMP_SPINCOUNT=")), r
     # Runtime asks Open MPI for the ring all-reduce unless the environment chose (dist/runtime.h).
     assert r["mpi_iallreduce"] == os.environ.get("OMPI_MCA_coll_libnbc_iallreduce_algorithm", "ring"), r
+    # Within one node, 2+ ranks all-reduce their buckets in shared memory unless it is turned off.
+    assert r["mpi_shared_memory"] == (world > 1 and os.environ.get("FTBENCH_SHM_ALLREDUCE") != "0"), r
     slowest = max(x["seconds"] for x in r["ranks"])
     assert abs(r["images_per_second"] - 4 * 3 * world / slowest) <= 1e-3 * r["images_per_second"], r
     check_parts("aggregate", r)
