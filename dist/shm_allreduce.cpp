@@ -202,35 +202,30 @@ at::Tensor ShmGroup::new_buffer(int64_t numel, const at::TensorOptions& options)
   return at::from_blob(data, {numel}, [segment](void*) mutable { segment.reset(); }, cpu);
 }
 
-bool ShmGroup::owns(const at::Tensor& tensor) const {
-  if (!tensor.defined() || !tensor.device().is_cpu() || !tensor.is_contiguous()) return false;
+std::shared_ptr<ShmGroup::Segment> ShmGroup::find(const at::Tensor& tensor) const {
+  if (!tensor.defined() || !tensor.device().is_cpu() || !tensor.is_contiguous()) return nullptr;
   const char* begin = static_cast<const char*>(tensor.const_data_ptr());
   const char* end = begin + tensor.nbytes();
   for (const auto& weak : buffers_) {
-    const std::shared_ptr<Segment> segment = weak.lock();
+    std::shared_ptr<Segment> segment = weak.lock();
     if (!segment) continue;
     const char* base = segment->base[static_cast<std::size_t>(rank_)];
-    if (begin >= base && end <= base + segment->bytes) return true;
+    if (begin >= base && end <= base + segment->bytes) return segment;
   }
-  return false;
+  return nullptr;
 }
 
+bool ShmGroup::owns(const at::Tensor& tensor) const { return find(tensor) != nullptr; }
+
 std::unique_ptr<Work> ShmGroup::all_reduce_async(at::Tensor& tensor, ReduceOp op) {
-  const char* begin = static_cast<const char*>(tensor.const_data_ptr());
-  std::shared_ptr<Segment> segment;
-  for (const auto& weak : buffers_) {
-    std::shared_ptr<Segment> s = weak.lock();
-    if (!s) continue;
-    const char* base = s->base[static_cast<std::size_t>(rank_)];
-    if (begin >= base && begin + tensor.nbytes() <= base + s->bytes) segment = std::move(s);
-  }
+  std::shared_ptr<Segment> segment = find(tensor);
   if (!segment) throw DistError("ShmGroup::all_reduce_async: the tensor is not in a shared-memory buffer");
   // The descriptor ring holds kDescriptors operations: complete the oldest before its slot is reused.
   if (in_flight_.size() >= kDescriptors) wait_for(in_flight_.front().get());
 
   auto o = std::make_shared<Op>();
   o->number = next_op_++;
-  o->offset = begin - segment->base[static_cast<std::size_t>(rank_)];
+  o->offset = static_cast<const char*>(tensor.const_data_ptr()) - segment->base[static_cast<std::size_t>(rank_)];
   o->numel = tensor.numel();
   o->reduce = op;
   o->dtype = tensor.scalar_type();
@@ -272,8 +267,8 @@ bool ShmGroup::progress(const Op* target) {
       if (!all_reached(&ControlBlock::arrived, k)) return false;
       for (int q = 0; q < size_; ++q) {
         const Descriptor& d = control(q)->descriptors[k % kDescriptors];
-        if (d.number != k || d.offset != op.offset || d.numel != op.numel || d.reduce != static_cast<int32_t>(op.reduce) ||
-            d.dtype != static_cast<int32_t>(op.dtype)) {
+        if (d.number != k || d.offset != op.offset || d.numel != op.numel ||
+            d.reduce != static_cast<int32_t>(op.reduce) || d.dtype != static_cast<int32_t>(op.dtype)) {
           throw DistError("all_reduce (shared memory, #" + std::to_string(k) + ") on " + rank_tag() + ": rank " +
                           std::to_string(q) + " reduces " + std::to_string(d.numel) + " elements at byte " +
                           std::to_string(d.offset) + ", this rank " + std::to_string(op.numel) + " " +

@@ -76,6 +76,8 @@ class ShmGroup {
 
  private:
   ShmGroup(int rank, int size, double timeout_s);
+  // The live buffer that holds all of `tensor`'s elements, if any.
+  std::shared_ptr<Segment> find(const at::Tensor& tensor) const;
   // Advances the operations in launch order as far as they go without waiting; true once `op` is complete.
   bool progress(const Op* op);
   void wait_for(const Op* op);
