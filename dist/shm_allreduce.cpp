@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -192,7 +193,17 @@ at::Tensor ShmGroup::new_buffer(int64_t numel, const at::TensorOptions& options)
   const at::TensorOptions cpu = options.device(at::kCPU);
   const auto bytes = static_cast<std::size_t>(numel) * c10::elementSize(c10::typeMetaToScalarType(cpu.dtype()));
   std::shared_ptr<Segment> segment = create_segment(job_id_, rank_, size_, bytes, /*control=*/false);
-  if (!segment) return at::zeros({numel}, cpu);
+  if (!segment) {
+    if (rank_ == 0 && !warned_) {
+      std::fprintf(stderr,
+                   "ftbench: warning: a rank could not create a %.1f MB shared-memory buffer (is /dev/shm full or "
+                   "small? `df -h /dev/shm`; in Docker, raise --shm-size); all-reducing it through MPI instead, "
+                   "which is slower\n",
+                   static_cast<double>(bytes) / 1e6);
+      warned_ = true;
+    }
+    return at::zeros({numel}, cpu);
+  }
   buffers_.erase(std::remove_if(buffers_.begin(), buffers_.end(),
                                 [](const std::weak_ptr<Segment>& s) { return s.expired(); }),
                  buffers_.end());

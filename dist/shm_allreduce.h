@@ -29,7 +29,7 @@
 //
 // Not used (create() returns nullptr on every rank, and MPI does the work) where the job spans nodes, has
 // one rank, or FTBENCH_SHM_ALLREDUCE=0 is set, or any rank cannot create its control segment. A buffer that
-// any rank cannot create is an ordinary tensor instead, all-reduced by MPI.
+// any rank cannot create is an ordinary tensor instead, all-reduced by MPI; rank 0 warns once on stderr.
 //
 // Threading: like the communicator, one thread at a time.
 #pragma once
@@ -86,8 +86,8 @@ class ShmGroup {
   int size_;
   double timeout_s_;
   int64_t job_id_ = 0;          // rank 0's process id: names this job's segments
-  int64_t next_segment_ = 0;    // segments created so far, the same count on every rank
   uint64_t next_op_ = 1;        // number of the next operation, the same on every rank
+  bool warned_ = false;         // rank 0 has said that a buffer fell back to MPI
   std::shared_ptr<Segment> control_;
   std::vector<std::weak_ptr<Segment>> buffers_;
   std::deque<std::shared_ptr<Op>> in_flight_;

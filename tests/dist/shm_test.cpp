@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "dist/check.h"
@@ -175,7 +176,15 @@ TEST(SharedMemory, ARankWithoutSharedMemoryMakesEveryRankFallBack) {
     low.rlim_cur = 64 * 1024;
     ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &low), 0);
   }
+  if (comm.rank() == 0) ::testing::internal::CaptureStderr();
   at::Tensor b = comm.new_buffer(1 << 18, at::kFloat);
+  if (comm.rank() == 0) {
+    const std::string said = ::testing::internal::GetCapturedStderr();
+    // Rank 0 says so (once) where shared memory was on; with it off there is nothing to fall back from.
+    EXPECT_EQ(said.find("could not create a 1.0 MB shared-memory buffer") != std::string::npos,
+              comm.shared_memory())
+        << said;
+  }
   if (last) {
     ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &saved), 0);
     std::signal(SIGXFSZ, previous);
