@@ -9,22 +9,14 @@
 #include "dist/check.h"
 #include "dist/mpi_communicator.h"
 #include "dist/runtime.h"
+#include "tests/dist/rank_values.h"
 #include "tests/mpi_test_env.h"
 
 namespace ftbench::dist {
 namespace {
 
-// Rank r contributes r + 1 + (i mod 64) at element i: small integers whose sums over three ranks stay below
-// 256, so they are exact in every tested dtype, bfloat16 (8 significant bits) included.
-at::Tensor contribution(int rank, int64_t n, at::ScalarType dtype) {
-  return (at::arange(n, at::TensorOptions().dtype(at::kLong)).remainder(64) + (rank + 1)).to(dtype);
-}
-
-at::Tensor expected_sum(int world, int64_t n, at::ScalarType dtype) {
-  at::Tensor total = at::zeros({n}, at::TensorOptions().dtype(at::kLong));
-  for (int r = 0; r < world; ++r) total += contribution(r, n, at::kLong);
-  return total.to(dtype);
-}
+using testing::contribution;
+using testing::expected_sum;
 
 class AllReduce : public ::testing::TestWithParam<std::tuple<at::ScalarType, int64_t>> {};
 

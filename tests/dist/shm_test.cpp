@@ -17,6 +17,7 @@
 
 #include "dist/check.h"
 #include "dist/mpi_communicator.h"
+#include "tests/dist/rank_values.h"
 #include "tests/mpi_test_env.h"
 
 namespace ftbench::dist {
@@ -27,16 +28,8 @@ bool shm_expected(int world) {
   return world > 1 && (setting == nullptr || std::strcmp(setting, "0") != 0);
 }
 
-// Rank r's value at element i: small integers, exact in every tested dtype when summed over 3 ranks.
-at::Tensor values(int rank, int64_t n, at::ScalarType dtype) {
-  return (at::arange(n, at::TensorOptions().dtype(at::kLong)).remainder(64) + (rank + 1)).to(dtype);
-}
-
-at::Tensor sum_over_ranks(int world, int64_t n, at::ScalarType dtype) {
-  at::Tensor total = at::zeros({n}, at::TensorOptions().dtype(at::kLong));
-  for (int r = 0; r < world; ++r) total += values(r, n, at::kLong);
-  return total.to(dtype);
-}
+using testing::contribution;
+using testing::expected_sum;
 
 // Whether every rank holds the same bits as rank 0.
 bool same_on_every_rank(Communicator& comm, const at::Tensor& t) {
@@ -68,21 +61,21 @@ TEST_P(ShmAllReduce, SumAverageAndMaxMatchClosedFormOnEveryRank) {
   const auto [dtype, n] = GetParam();
   MpiCommunicator comm;
   at::Tensor b = comm.new_buffer(n, dtype);
-  b.copy_(values(comm.rank(), n, dtype));
+  b.copy_(contribution(comm.rank(), n, dtype));
   comm.all_reduce(b, ReduceOp::kSum);
-  EXPECT_TRUE(at::equal(b, sum_over_ranks(comm.size(), n, dtype)));
+  EXPECT_TRUE(at::equal(b, expected_sum(comm.size(), n, dtype)));
   EXPECT_TRUE(same_on_every_rank(comm, b));
 
-  b.copy_(values(comm.rank(), n, dtype));
+  b.copy_(contribution(comm.rank(), n, dtype));
   comm.all_reduce(b, ReduceOp::kAverage);
-  const at::Tensor mean = sum_over_ranks(comm.size(), n, at::kDouble) / comm.size();
+  const at::Tensor mean = expected_sum(comm.size(), n, at::kDouble) / comm.size();
   EXPECT_TRUE(at::allclose(b.to(at::kDouble), mean, dtype == at::kBFloat16 ? 1.0 / 128 : 1e-6, 0));
   EXPECT_TRUE(same_on_every_rank(comm, b));
 
   if (dtype != at::kBFloat16) {  // refused for bfloat16 on every path (MpiCommunicator)
-    b.copy_(values(comm.rank(), n, dtype));
+    b.copy_(contribution(comm.rank(), n, dtype));
     comm.all_reduce(b, ReduceOp::kMax);
-    EXPECT_TRUE(at::equal(b, values(comm.size() - 1, n, dtype)));
+    EXPECT_TRUE(at::equal(b, contribution(comm.size() - 1, n, dtype)));
   }
 }
 
@@ -107,12 +100,12 @@ TEST(SharedMemory, EveryShareIsSummedInRankOrder) {
 TEST(SharedMemory, SlicesOfOneBufferReduceOnlyTheirElements) {
   MpiCommunicator comm;
   at::Tensor b = comm.new_buffer(3000, at::kFloat);
-  b.copy_(values(comm.rank(), 3000, at::kFloat));
+  b.copy_(contribution(comm.rank(), 3000, at::kFloat));
   at::Tensor middle = b.narrow(0, 1000, 1000);
   comm.all_reduce(middle, ReduceOp::kSum);
-  EXPECT_TRUE(at::equal(b.narrow(0, 0, 1000), values(comm.rank(), 3000, at::kFloat).narrow(0, 0, 1000)));
-  EXPECT_TRUE(at::equal(middle, sum_over_ranks(comm.size(), 3000, at::kFloat).narrow(0, 1000, 1000)));
-  EXPECT_TRUE(at::equal(b.narrow(0, 2000, 1000), values(comm.rank(), 3000, at::kFloat).narrow(0, 2000, 1000)));
+  EXPECT_TRUE(at::equal(b.narrow(0, 0, 1000), contribution(comm.rank(), 3000, at::kFloat).narrow(0, 0, 1000)));
+  EXPECT_TRUE(at::equal(middle, expected_sum(comm.size(), 3000, at::kFloat).narrow(0, 1000, 1000)));
+  EXPECT_TRUE(at::equal(b.narrow(0, 2000, 1000), contribution(comm.rank(), 3000, at::kFloat).narrow(0, 2000, 1000)));
 }
 
 // More operations in flight than the descriptor ring holds (64), waited for in reverse order, with an MPI
@@ -121,7 +114,7 @@ TEST(SharedMemory, ManyOperationsInFlightCompleteInAnyWaitOrder) {
   MpiCommunicator comm;
   constexpr int kOps = 70;
   at::Tensor b = comm.new_buffer(kOps * 33, at::kFloat);
-  b.copy_(values(comm.rank(), kOps * 33, at::kFloat));
+  b.copy_(contribution(comm.rank(), kOps * 33, at::kFloat));
   std::vector<at::Tensor> slices;
   std::vector<std::unique_ptr<Work>> work;
   for (int i = 0; i < kOps; ++i) {
@@ -130,7 +123,7 @@ TEST(SharedMemory, ManyOperationsInFlightCompleteInAnyWaitOrder) {
   }
   EXPECT_EQ(comm.all_gather(comm.rank()).size(), static_cast<std::size_t>(comm.size()));
   for (int i = kOps; i-- > 0;) work[static_cast<std::size_t>(i)]->wait();
-  EXPECT_TRUE(at::equal(b, sum_over_ranks(comm.size(), kOps * 33, at::kFloat)));
+  EXPECT_TRUE(at::equal(b, expected_sum(comm.size(), kOps * 33, at::kFloat)));
 }
 
 TEST(SharedMemory, RanksThatDivergeAreTold) {
@@ -190,15 +183,15 @@ TEST(SharedMemory, ARankWithoutSharedMemoryMakesEveryRankFallBack) {
     std::signal(SIGXFSZ, previous);
   }
   EXPECT_FALSE(comm.is_shared(b));
-  b.copy_(values(comm.rank(), 1 << 18, at::kFloat));
+  b.copy_(contribution(comm.rank(), 1 << 18, at::kFloat));
   comm.all_reduce(b, ReduceOp::kSum);
-  EXPECT_TRUE(at::equal(b, sum_over_ranks(comm.size(), 1 << 18, at::kFloat)));
+  EXPECT_TRUE(at::equal(b, expected_sum(comm.size(), 1 << 18, at::kFloat)));
   // A small buffer, which the limit never stopped, is still shared where shared memory is on.
   at::Tensor small = comm.new_buffer(16, at::kFloat);
   EXPECT_EQ(comm.is_shared(small), comm.shared_memory());
-  small.copy_(values(comm.rank(), 16, at::kFloat));
+  small.copy_(contribution(comm.rank(), 16, at::kFloat));
   comm.all_reduce(small, ReduceOp::kSum);
-  EXPECT_TRUE(at::equal(small, sum_over_ranks(comm.size(), 16, at::kFloat)));
+  EXPECT_TRUE(at::equal(small, expected_sum(comm.size(), 16, at::kFloat)));
 }
 
 }  // namespace
