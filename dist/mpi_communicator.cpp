@@ -133,8 +133,8 @@ std::unique_ptr<Work> MpiCommunicator::all_reduce_async(at::Tensor& tensor, Redu
   }
   if (size_ == 1 || tensor.numel() == 0) return std::make_unique<DoneWork>();
   if (shm_) {
-    if (shm_->owns(tensor)) return shm_->all_reduce_async(tensor, op);
-    shm_->drain();
+    if (auto work = shm_->all_reduce_async(tensor, op)) return work;
+    shm_->drain();  // an MPI collective follows
   }
   const MPI_Op mpi_op = op == ReduceOp::kMax ? MPI_MAX : is_bf16 ? static_cast<MPI_Op>(bf16_sum_) : MPI_SUM;
   MPI_Request request = MPI_REQUEST_NULL;
@@ -169,18 +169,25 @@ void MpiCommunicator::barrier() {
   wait_request(&request, timeout_s_, "barrier");
 }
 
+void wait_request(MPI_Request* request, double timeout_s, const std::string& what) {
+  poll_until(
+      [request] {
+        int done = 0;
+        CHECK_MPI(MPI_Test(request, &done, MPI_STATUS_IGNORE));
+        return done != 0;
+      },
+      timeout_s, "MPI " + what);
+}
+
 // Spins briefly (most collectives of a training step finish within microseconds of the last rank arriving),
 // then yields the core between polls.
-void wait_request(MPI_Request* request, double timeout_s, const std::string& what) {
+void poll_until(const std::function<bool()>& done, double timeout_s, const std::string& what) {
   const auto start = Clock::now();
   const auto deadline = start + std::chrono::duration<double>(timeout_s);
-  for (;;) {
-    int done = 0;
-    CHECK_MPI(MPI_Test(request, &done, MPI_STATUS_IGNORE));
-    if (done) return;
+  while (!done()) {
     const auto now = Clock::now();
     if (now > deadline) {
-      throw DistError("MPI " + what + " timed out after " + std::to_string(static_cast<int>(timeout_s)) + " s on " +
+      throw DistError(what + " timed out after " + std::to_string(static_cast<int>(timeout_s)) + " s on " +
                       rank_tag() + ": another rank never joined it (it hung, died or diverged); raise " +
                       "[dist] timeout_s if the job is merely slow");
     }

@@ -3,26 +3,22 @@
 #include <ATen/Functions.h>
 #include <fcntl.h>
 #include <mpi.h>
-#include <sched.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <new>
 #include <string>
-#include <thread>
 
 #include "dist/check.h"
+#include "dist/mpi_wait.h"
 
 namespace ftbench::dist {
 namespace {
-
-using Clock = std::chrono::steady_clock;
 
 // Operations one rank may have in flight; also the length of the descriptor ring (see in_flight_ limit).
 constexpr uint64_t kDescriptors = 64;
@@ -230,7 +226,7 @@ bool ShmGroup::owns(const at::Tensor& tensor) const { return find(tensor) != nul
 
 std::unique_ptr<Work> ShmGroup::all_reduce_async(at::Tensor& tensor, ReduceOp op) {
   std::shared_ptr<Segment> segment = find(tensor);
-  if (!segment) throw DistError("ShmGroup::all_reduce_async: the tensor is not in a shared-memory buffer");
+  if (!segment) return nullptr;
   // The descriptor ring holds kDescriptors operations: complete the oldest before its slot is reused.
   if (in_flight_.size() >= kDescriptors) wait_for(in_flight_.front().get());
 
@@ -330,24 +326,9 @@ bool ShmGroup::progress(const Op* target) {
 }
 
 void ShmGroup::wait_for(const Op* op) {
-  const auto start = Clock::now();
-  const auto deadline = start + std::chrono::duration<double>(timeout_s_);
-  while (!progress(op)) {
-    const auto now = Clock::now();
-    if (now > deadline) {
-      throw DistError("all_reduce of " + std::to_string(op->numel) + " elements (shared memory, #" +
-                      std::to_string(op->number) + ") timed out after " +
-                      std::to_string(static_cast<int>(timeout_s_)) + " s on " + rank_tag() +
-                      ": another rank never joined it (it hung, died or diverged); raise [dist] timeout_s if the "
-                      "job is merely slow");
-    }
-    // Yielding keeps an oversubscribed peer running; a long wait (a peer still computing) sleeps.
-    if (now - start > std::chrono::milliseconds(2)) {
-      std::this_thread::sleep_for(std::chrono::microseconds(50));
-    } else {
-      sched_yield();
-    }
-  }
+  poll_until([this, op] { return progress(op); }, timeout_s_,
+             "all_reduce of " + std::to_string(op->numel) + " elements (shared memory, #" +
+                 std::to_string(op->number) + ")");
 }
 
 void ShmGroup::drain() {

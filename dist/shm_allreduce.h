@@ -24,8 +24,8 @@
 //   summed by one rank, in rank order ((b0 + b1) + b2 ...): every rank ends with the same bits, and the sum
 //   does not depend on which share an element falls into.
 // - Progress: operations advance in launch order whenever any of them is tested or waited for; the gradient
-//   reducer tests from its autograd hooks. A wait yields the core between checks for 2 ms, then sleeps 50 us
-//   between them, and gives up with DistError after the communicator's timeout.
+//   reducer tests from its autograd hooks. A wait polls like every MPI wait (dist/mpi_wait.h: spin 2 ms, then
+//   sleep between checks) and gives up with DistError after the communicator's timeout.
 //
 // Not used (create() returns nullptr on every rank, and MPI does the work) where the job spans nodes, has
 // one rank, or FTBENCH_SHM_ALLREDUCE=0 is set, or any rank cannot create its control segment. A buffer that
@@ -62,8 +62,9 @@ class ShmGroup {
   // Whether `tensor` lies inside one of this group's buffers (then all_reduce_async takes it).
   bool owns(const at::Tensor& tensor) const;
 
-  // Starts the reduction of `tensor`, which owns() must accept. Every rank must pass the same elements of the
-  // same buffer, with the same op; a floating dtype for kAverage.
+  // Starts the reduction of `tensor` if it lies in one of this group's buffers; nullptr (nothing started)
+  // otherwise. Every rank must pass the same elements of the same buffer, with the same op; a floating dtype
+  // for kAverage.
   std::unique_ptr<Work> all_reduce_async(at::Tensor& tensor, ReduceOp op);
 
   // Completes every operation in flight. The communicator calls it before any MPI collective, so that no
