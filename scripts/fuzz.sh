@@ -12,6 +12,9 @@ source "$(dirname "$0")/lib.sh"
 cd "$FTBENCH_ROOT"
 
 seconds="${1:-45}"
+# libFuzzer reads anything else (a target name, 0) as "no time limit" and would run for ever.
+[[ "$seconds" =~ ^[1-9][0-9]*$ ]] ||
+  die "the first argument is the seconds per target (a whole number >= 1), not '$seconds'; usage: scripts/fuzz.sh [SECONDS] [TARGET...]"
 shift || true
 targets=("$@")
 [[ ${#targets[@]} -gt 0 ]] || targets=(fuzz_unpickler fuzz_legacy fuzz_safetensors fuzz_zip)

@@ -4,6 +4,7 @@
 #include <caffe2/serialize/read_adapter_interface.h>
 #include <c10/util/Exception.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "runner/base/error.h"
@@ -28,6 +29,83 @@ class SpanAdapter : public caffe2::serialize::ReadAdapterInterface {
   ByteSpan bytes_;
 };
 
+// PyTorchStreamReader allocates a record's declared size before it reads the record (its constructor does so
+// for `version`), and miniz takes that size from the central directory without checking it against the file:
+// a deflated entry may claim gigabytes. So the central directory is walked here first, the way miniz walks
+// it, and no entry may declare more bytes, compressed or not, than the whole file holds (torch.save stores
+// records uncompressed, so a real file passes; read_record applies the same bound). A directory this walk
+// cannot follow is refused here too rather than left to a reader that may be more lenient. The directory's
+// own size field is not relied on: miniz does not rely on it either.
+void check_declared_sizes(ByteSpan bytes, const std::string& where) {
+  constexpr uint32_t kEndSignature = 0x06054b50;       // end of central directory
+  constexpr uint32_t kZip64LocatorSignature = 0x07064b50;
+  constexpr uint32_t kZip64EndSignature = 0x06064b50;
+  constexpr uint32_t kEntrySignature = 0x02014b50;     // central directory file header
+  constexpr uint64_t kEndSize = 22, kLocatorSize = 20, kZip64EndSize = 56, kEntrySize = 46;
+  constexpr uint32_t kUnset32 = 0xFFFFFFFF;
+  const auto corrupt = [&](const std::string& what) {
+    return InputError(where + ": not a readable torch.save zip archive (" + what + "); the file is truncated or "
+                      "corrupt");
+  };
+  if (bytes.size < kEndSize) throw corrupt("shorter than a zip directory");
+
+  // The end record is the last one in the file, followed by a comment of at most 64 KiB.
+  uint64_t end = bytes.size - kEndSize;
+  const uint64_t lowest = end > 0xFFFF ? end - 0xFFFF : 0;
+  while (load_le32(bytes.data + end) != kEndSignature) {
+    if (end == lowest) throw corrupt("no end of central directory record");
+    --end;
+  }
+  uint64_t entries = load_le16(bytes.data + end + 10);
+  uint64_t dir_offset = load_le32(bytes.data + end + 16);
+  if (end >= kLocatorSize && load_le32(bytes.data + end - kLocatorSize) == kZip64LocatorSignature) {
+    const uint64_t end64 = load_le64(bytes.data + end - kLocatorSize + 8);
+    if (!bytes.contains(end64, kZip64EndSize) || load_le32(bytes.data + end64) != kZip64EndSignature) {
+      throw corrupt("a zip64 locator that points to no zip64 directory end");
+    }
+    entries = load_le64(bytes.data + end64 + 32);
+    dir_offset = load_le64(bytes.data + end64 + 48);
+  }
+
+  uint64_t pos = dir_offset;
+  for (uint64_t i = 0; i < entries; ++i) {
+    if (!bytes.contains(pos, kEntrySize) || load_le32(bytes.data + pos) != kEntrySignature) {
+      throw corrupt("central directory entry " + std::to_string(i) + " is missing");
+    }
+    const uint8_t* header = bytes.data + pos;
+    uint64_t compressed = load_le32(header + 20);
+    uint64_t uncompressed = load_le32(header + 24);
+    const uint64_t name_size = load_le16(header + 28);
+    const uint64_t extra_size = load_le16(header + 30);
+    const uint64_t comment_size = load_le16(header + 32);
+    if (!bytes.contains(pos + kEntrySize, name_size + extra_size + comment_size)) {
+      throw corrupt("central directory entry " + std::to_string(i) + " runs past the end");
+    }
+    // The zip64 extra field (id 1) holds the 64-bit sizes, each only where the header says 0xFFFFFFFF.
+    const uint8_t* extra = header + kEntrySize + name_size;
+    for (uint64_t at = 0; at + 4 <= extra_size;) {
+      const uint64_t id = load_le16(extra + at);
+      const uint64_t field_end = at + 4 + load_le16(extra + at + 2);
+      if (field_end > extra_size) break;
+      uint64_t next = at + 4;
+      if (id == 1 && uncompressed == kUnset32 && next + 8 <= field_end) {
+        uncompressed = load_le64(extra + next);
+        next += 8;
+      }
+      if (id == 1 && compressed == kUnset32 && next + 8 <= field_end) compressed = load_le64(extra + next);
+      at = field_end;
+    }
+    const uint64_t declared = std::max(compressed, uncompressed);
+    if (declared > bytes.size) {
+      const std::string name(reinterpret_cast<const char*>(header + kEntrySize), name_size);
+      throw InputError(where + ": zip entry " + printable(name) + " claims " + std::to_string(declared) +
+                       " bytes, more than the whole file (" + std::to_string(bytes.size) +
+                       "); the file is corrupt");
+    }
+    pos += kEntrySize + name_size + extra_size + comment_size;
+  }
+}
+
 // LibTorch's messages run over several sentences and lines; keep the first sentence.
 std::string first_sentence(const c10::Error& e) {
   const std::string msg = e.what_without_backtrace();
@@ -37,6 +115,7 @@ std::string first_sentence(const c10::Error& e) {
 class Archive : public RecordSource {
  public:
   Archive(ByteSpan bytes, std::string where) : where_(std::move(where)), size_(bytes.size) {
+    check_declared_sizes(bytes, where_);
     try {
       reader_ = std::make_unique<caffe2::serialize::PyTorchStreamReader>(std::make_shared<SpanAdapter>(bytes));
     } catch (const c10::Error& e) {

@@ -219,6 +219,24 @@ st_buf = io.BytesIO()
 st_small = read(os.path.join(GOOD, "dtypes.safetensors"))
 
 bad("truncated_zip.pth", zip_bytes[: len(zip_bytes) * 2 // 3])
+
+
+def lying_entry_size(data, suffix, size):
+    """The zip `data` with the central directory entry whose name ends in `suffix` declared deflated, with an
+    uncompressed size of `size` (what the fuzzer found: LibTorch allocated the claim before reading)."""
+    out = bytearray(data)
+    at = out.find(b"PK\x01\x02")
+    while at >= 0:
+        name_len = int.from_bytes(out[at + 28:at + 30], "little")
+        if bytes(out[at + 46:at + 46 + name_len]).endswith(suffix):
+            out[at + 10:at + 12] = (8).to_bytes(2, "little")
+            out[at + 24:at + 28] = size.to_bytes(4, "little")
+            return bytes(out)
+        at = out.find(b"PK\x01\x02", at + 4)
+    raise ValueError(f"no entry ending in {suffix!r}")
+
+
+bad("lying_entry_size_zip.pth", lying_entry_size(zip_bytes, b"/version", 0x7FFFFFF0))
 bad("truncated_legacy.pth", legacy_bytes[:-10])                 # inside the last storage
 bad("truncated_legacy_pickle.pth", legacy_bytes[:200])          # inside the main pickle
 bad("truncated.safetensors", st_small[:-7])
@@ -330,6 +348,7 @@ shutil.copy(os.path.join(GOOD, "dtypes.safetensors"), os.path.join(SEEDS, "safet
 save_file({"a": torch.ones(2, 2), "b": torch.zeros(3, dtype=torch.int64)}, os.path.join(SEEDS, "safetensors", "small.safetensors"))
 with open(os.path.join(SEEDS, "zip", "small.pth"), "wb") as f:
     f.write(zip_bytes)
+shutil.copy(os.path.join(BAD, "lying_entry_size_zip.pth"), os.path.join(SEEDS, "zip"))  # a regression input
 with open(os.path.join(SEEDS, "legacy", "small.pth"), "wb") as f:
     f.write(legacy_bytes)
 print("fixtures written to", OUT)

@@ -53,6 +53,8 @@ TEST(BadFiles, SayWhatIsWrong) {
   EXPECT_NE(refusal(bad / "text.pth").find("a text file"), std::string::npos);
   EXPECT_NE(refusal(bad / "text.safetensors").find("a text file"), std::string::npos);
   EXPECT_NE(refusal(bad / "truncated_zip.pth").find("zip archive"), std::string::npos);
+  EXPECT_NE(refusal(bad / "lying_entry_size_zip.pth").find("claims 2147483632 bytes, more than the whole file"),
+            std::string::npos);
   EXPECT_NE(refusal(fixtures_dir() / "no-such-file.pth").find("cannot open"), std::string::npos);
 }
 
