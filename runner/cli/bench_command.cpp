@@ -40,7 +40,7 @@
 #include "runner/base/error.h"              // InputError, ExitCode
 #include "runner/cli/commands.h"            // Command
 #include "runner/cli/omp_policy.h"          // default_threads_here, oversubscription_warning, omp_wait_setting
-#include "runner/cli/phase.h"               // phase
+#include "runner/cli/phase.h"               // phase, fail_collective
 #include "runner/config/config.h"           // TrainConfig: the optimizer's defaults
 #include "runner/models/registry.h"         // find_model, build_model, check_input_size
 #include "runner/train/augment.h"           // prepare_batch: the data pipeline
@@ -432,12 +432,7 @@ int bench(const BenchOptions& o, int argc, char** argv) {
       std::fflush(stdout);
     }
   } catch (const std::exception& e) {
-    const auto* error = dynamic_cast<const Error*>(&e);
-    const int exit_code = static_cast<int>(error != nullptr ? error->code() : ExitCode::kRuntime);
-    std::fprintf(stderr, "ftbench: error: [rank %d@%s] %s\n", runtime.rank(), runtime.hostname().c_str(), e.what());
-    std::fflush(stderr);
-    if (runtime.size() > 1) runtime.abort(exit_code);  // other ranks may be waiting in a collective
-    return exit_code;
+    return fail_collective(runtime, e);
   }
   return 0;
 }

@@ -1,6 +1,9 @@
-// cli::phase: one setup step of a collective command (run, bench), ended the same way on every rank.
+// How a collective command (run, bench) ends a failure on every rank:
+//   phase           a setup step, before collective work starts: every rank agrees on the exit code
+//   fail_collective an error once collective work has started: this rank reports it and aborts the job
 #pragma once
 
+#include <cstdio>
 #include <exception>
 #include <string>
 
@@ -25,6 +28,18 @@ int phase(const dist::Runtime& runtime, Step&& step) {
     message = e.what();
   }
   return dist::agree_on_exit(runtime, code, message);
+}
+
+// For an error thrown once collective work has started, when the other ranks may be waiting in a collective
+// that this rank will never join: prints "[rank R@host] message", ends the whole job with MPI_Abort when there
+// are other ranks, and returns the exit code (an Error's own, else the runtime error code).
+inline int fail_collective(const dist::Runtime& runtime, const std::exception& e) {
+  const auto* error = dynamic_cast<const Error*>(&e);
+  const int code = static_cast<int>(error != nullptr ? error->code() : ExitCode::kRuntime);
+  std::fprintf(stderr, "ftbench: error: [rank %d@%s] %s\n", runtime.rank(), runtime.hostname().c_str(), e.what());
+  std::fflush(stderr);
+  if (runtime.size() > 1) runtime.abort(code);
+  return code;
 }
 
 }  // namespace ftbench::cli

@@ -203,12 +203,7 @@ int run(const RunOptions& options, int argc, char** argv) {
     }
     return static_cast<int>(ExitCode::kInterrupted);
   } catch (const std::exception& e) {
-    const auto* error = dynamic_cast<const Error*>(&e);
-    const int exit_code = static_cast<int>(error != nullptr ? error->code() : ExitCode::kRuntime);
-    std::fprintf(stderr, "ftbench: error: [rank %d@%s] %s\n", runtime.rank(), runtime.hostname().c_str(), e.what());
-    std::fflush(stderr);
-    if (runtime.size() > 1) runtime.abort(exit_code);  // other ranks may be waiting in a collective
-    return exit_code;
+    return fail_collective(runtime, e);
   }
 
   if (runtime.rank() == 0) {
