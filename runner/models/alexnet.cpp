@@ -42,14 +42,7 @@ AlexNet::AlexNet(int64_t num_classes, double dropout) {
   // torchvision keeps PyTorch's default initialisation here, which LibTorch's layers share.
 }
 
-at::Tensor AlexNet::forward(const at::Tensor& x) {
-  at::Tensor out = avgpool->forward(features->forward(x)).flatten(1);
-  return classifier->forward(out);
-}
-
-void AlexNet::replace_head(int64_t num_classes) {
-  replace_sequential_entry(classifier, 6, nn::Linear(4096, num_classes));
-}
+void AlexNet::replace_head(int64_t num_classes) { replace_linear_head(classifier, 6, num_classes); }
 
 std::vector<ModelEntry> alexnet_family() {
   ModelEntry entry;

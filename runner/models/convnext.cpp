@@ -23,7 +23,7 @@
 #include <vector>
 
 #include "runner/models/families.h"
-#include "runner/models/mobile_blocks.h"  // stochastic_depth, SequentialBlock, with_module_at
+#include "runner/models/mobile_blocks.h"  // stochastic_depth, SequentialBlock
 #include "runner/models/modern_blocks.h"  // trunc_normal_, permute_module
 
 namespace ftbench::models {
@@ -152,10 +152,8 @@ class ConvNeXt : public Classifier {
 
   // classifier.2 only: the classifier's LayerNorm (classifier.0) keeps its pretrained weights.
   void replace_head(int64_t num_classes) override {
-    constexpr size_t kHead = 2;
-    nn::Linear head(classifier->ptr<nn::LinearImpl>(kHead)->options.in_features(), num_classes);
+    nn::Linear head = replace_linear_head(classifier, 2, num_classes);
     init_weight_and_bias(head->weight, head->bias);
-    classifier = replace_module("classifier", mobile::with_module_at(classifier, kHead, nn::AnyModule(head)));
   }
 
   nn::Sequential features{nullptr};

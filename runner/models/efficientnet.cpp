@@ -85,7 +85,7 @@ class MBConvImpl : public nn::Module {
 };
 TORCH_MODULE(MBConv);
 
-class EfficientNet : public Classifier {
+class EfficientNet : public PooledClassifier {
  public:
   EfficientNet(double width_mult, double depth_mult, double dropout, int64_t num_classes,
                double stochastic_depth_prob = 0.2) {
@@ -123,20 +123,7 @@ class EfficientNet : public Classifier {
     mobile::init_mobile_weights(*this, mobile::LinearInit::kUniformOutFeatures);
   }
 
-  at::Tensor forward(const at::Tensor& x) override {
-    at::Tensor out = avgpool->forward(features->forward(x)).flatten(1);
-    return classifier->forward(out);
-  }
-
-  void replace_head(int64_t num_classes) override {
-    const int64_t in = classifier->ptr<nn::LinearImpl>(1)->options.in_features();
-    classifier = replace_module(
-        "classifier", mobile::with_module_at(classifier, 1, nn::AnyModule(nn::Linear(in, num_classes))));
-  }
-
-  nn::Sequential features{nullptr};
-  nn::AdaptiveAvgPool2d avgpool{nullptr};
-  nn::Sequential classifier{nullptr};
+  void replace_head(int64_t num_classes) override { replace_linear_head(classifier, 1, num_classes); }
 };
 
 ModelEntry efficientnet_entry(const std::string& name, double width_mult, double depth_mult, double dropout,

@@ -117,11 +117,7 @@ class MNASNet : public Classifier {
     return classifier->forward(out);
   }
 
-  void replace_head(int64_t num_classes) override {
-    const int64_t in = classifier->ptr<nn::LinearImpl>(1)->options.in_features();
-    classifier = replace_module(
-        "classifier", mobile::with_module_at(classifier, 1, nn::AnyModule(nn::Linear(in, num_classes))));
-  }
+  void replace_head(int64_t num_classes) override { replace_linear_head(classifier, 1, num_classes); }
 
   nn::Sequential layers{nullptr};
   nn::Sequential classifier{nullptr};

@@ -11,7 +11,6 @@
 //   make_divisible()     the channel rounding of the TensorFlow MobileNet code (multiples of 8).
 //   init_mobile_weights  the initialisation these families share (He-normal fan_out convolutions, BatchNorm as
 //                        the identity); each family passes its own Linear scheme.
-//   with_module_at()     a Sequential with one entry swapped (how a classifier Sequential gets a new head).
 //
 // Header-only: every function is small and inline.
 #pragma once
@@ -207,21 +206,6 @@ inline void init_mobile_weights(torch::nn::Module& model, LinearInit linear_init
       nn::init::zeros_(linear->bias);
     }
   }
-}
-
-// A copy of `seq` whose module at `index` is `replacement`; the other entries are the same module objects
-// (shared, not cloned), and the names stay "0", "1", ... A Sequential cannot swap an entry in place (its
-// forward runs a private list), so a new head is put in by rebuilding the small classifier Sequential around
-// it and registering that under the old name: the parameter names stay torchvision's ("classifier.1.weight").
-inline torch::nn::Sequential with_module_at(const torch::nn::Sequential& seq, size_t index,
-                                            torch::nn::AnyModule replacement) {
-  torch::nn::Sequential out;
-  size_t i = 0;
-  for (const auto& entry : *seq) {
-    out->push_back(i == index ? replacement : entry);
-    ++i;
-  }
-  return out;
 }
 
 }  // namespace ftbench::models::mobile

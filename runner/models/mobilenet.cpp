@@ -88,11 +88,7 @@ class MobileNetV2 : public Classifier {
     return classifier->forward(out);
   }
 
-  void replace_head(int64_t num_classes) override {
-    const int64_t in = classifier->ptr<nn::LinearImpl>(1)->options.in_features();
-    classifier = replace_module(
-        "classifier", mobile::with_module_at(classifier, 1, nn::AnyModule(nn::Linear(in, num_classes))));
-  }
+  void replace_head(int64_t num_classes) override { replace_linear_head(classifier, 1, num_classes); }
 
   nn::Sequential features{nullptr};
   nn::Sequential classifier{nullptr};
@@ -145,7 +141,7 @@ class InvertedResidualV3Impl : public nn::Module {
 };
 TORCH_MODULE(InvertedResidualV3);
 
-class MobileNetV3 : public Classifier {
+class MobileNetV3 : public PooledClassifier {
  public:
   MobileNetV3(const std::vector<BlockConfigV3>& setting, int64_t last_channel, int64_t num_classes,
               double dropout = 0.2) {
@@ -166,20 +162,7 @@ class MobileNetV3 : public Classifier {
     mobile::init_mobile_weights(*this, mobile::LinearInit::kNormal001);
   }
 
-  at::Tensor forward(const at::Tensor& x) override {
-    at::Tensor out = avgpool->forward(features->forward(x)).flatten(1);
-    return classifier->forward(out);
-  }
-
-  void replace_head(int64_t num_classes) override {
-    const int64_t in = classifier->ptr<nn::LinearImpl>(3)->options.in_features();
-    classifier = replace_module(
-        "classifier", mobile::with_module_at(classifier, 3, nn::AnyModule(nn::Linear(in, num_classes))));
-  }
-
-  nn::Sequential features{nullptr};
-  nn::AdaptiveAvgPool2d avgpool{nullptr};
-  nn::Sequential classifier{nullptr};
+  void replace_head(int64_t num_classes) override { replace_linear_head(classifier, 3, num_classes); }
 };
 
 // {in, kernel, expanded, out, SE, hardswish, stride}: the paper's Table 1 (large) and Table 2 (small).

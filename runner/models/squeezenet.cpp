@@ -7,7 +7,6 @@
 #include <torch/nn/modules/dropout.h>
 #include <torch/nn/modules/pooling.h>
 
-#include "runner/models/alexnet.h"  // replace_sequential_entry
 #include "runner/models/families.h"
 
 namespace ftbench::models {

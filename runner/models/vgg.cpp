@@ -9,7 +9,6 @@
 
 #include <string>
 
-#include "runner/models/alexnet.h"  // replace_sequential_entry
 #include "runner/models/families.h"
 
 namespace ftbench::models {
@@ -102,17 +101,10 @@ VGG::VGG(const std::vector<int64_t>& config, bool batch_norm, int64_t num_classe
   }
 }
 
-at::Tensor VGG::forward(const at::Tensor& x) {
-  at::Tensor out = avgpool->forward(features->forward(x)).flatten(1);
-  return classifier->forward(out);
-}
-
 void VGG::replace_head(int64_t num_classes) {
   // Initialised as the constructor initialises it, so build(1000) + replace_head(K) is torchvision's VGG
   // with K classes.
-  nn::Linear head(4096, num_classes);
-  init_linear(*head);
-  replace_sequential_entry(classifier, 6, head);
+  init_linear(*replace_linear_head(classifier, 6, num_classes));
 }
 
 namespace {

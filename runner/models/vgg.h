@@ -6,9 +6,6 @@
 // torchvision's state dicts load key for key.
 #pragma once
 
-#include <torch/nn/modules/container/sequential.h>
-#include <torch/nn/modules/pooling.h>
-
 #include <vector>
 
 #include "runner/models/classifier.h"
@@ -18,16 +15,12 @@ namespace ftbench::models {
 // One entry of a VGG configuration: a 3x3 convolution's output channels, or kVggMaxPool for a 2x2/2 max pool.
 inline constexpr int64_t kVggMaxPool = 0;
 
-class VGG : public Classifier {
+// features -> avgpool (7x7) -> classifier, whose entry 6 is the head.
+class VGG : public PooledClassifier {
  public:
   VGG(const std::vector<int64_t>& config, bool batch_norm, int64_t num_classes, double dropout = 0.5);
 
-  at::Tensor forward(const at::Tensor& x) override;
   void replace_head(int64_t num_classes) override;
-
-  torch::nn::Sequential features{nullptr};
-  torch::nn::AdaptiveAvgPool2d avgpool{nullptr};
-  torch::nn::Sequential classifier{nullptr};  // its entry 6 is the head
 };
 
 }  // namespace ftbench::models
