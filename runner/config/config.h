@@ -94,6 +94,8 @@ struct Experiment {
   // Checkpoints: <checkpoint_dir>/<run_id>/. Empty: beside the results file, "<output without .h5>.checkpoints".
   std::string checkpoint_dir;
   int64_t checkpoint_keep = 1;  // checkpoints kept per run (the newest); a completed run keeps its final one
+  // An end-of-epoch checkpoint after every N-th epoch and after the last; a stop signal always saves one.
+  int64_t checkpoint_every = 1;
   DataConfig data;
   TrainConfig train;
   DistConfig dist;

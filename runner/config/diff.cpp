@@ -11,9 +11,9 @@
 namespace ftbench::config {
 
 const std::vector<std::string> kLocationKeys{
-    "experiment.output", "experiment.seeds",   "experiment.checkpoint_dir", "experiment.checkpoint_keep",
-    "data.path",         "weights.dir",        "train.threads",             "dist.backend",
-    "dist.bucket_cap_mb", "dist.timeout_s"};
+    "experiment.output",  "experiment.seeds", "experiment.checkpoint_dir", "experiment.checkpoint_keep",
+    "experiment.checkpoint_every", "data.path", "weights.dir",           "train.threads",
+    "dist.backend",       "dist.bucket_cap_mb", "dist.timeout_s"};
 
 namespace {
 

@@ -16,8 +16,8 @@ namespace ftbench::config {
 
 // The keys ignored by changed_run_keys: where files are, and how fast or how patiently the job runs.
 //   experiment.output, experiment.seeds (a run has its own seed), experiment.checkpoint_dir,
-//   experiment.checkpoint_keep, data.path, weights.dir, train.threads, dist.backend, dist.bucket_cap_mb,
-//   dist.timeout_s.
+//   experiment.checkpoint_keep, experiment.checkpoint_every, data.path, weights.dir, train.threads,
+//   dist.backend, dist.bucket_cap_mb, dist.timeout_s.
 extern const std::vector<std::string> kLocationKeys;
 
 // The changed keys as "key: BEFORE -> AFTER" (TOML spellings; "(unset)" for a key only one side has), sorted

@@ -20,7 +20,8 @@ std::string experiment_and_data(const Experiment& e) {
   return "[experiment]\n" + line("name", toml_string(e.name)) + line("output", toml_string(e.output)) +
          line("seeds", toml_array(seeds)) + line("deterministic", toml_bool(e.deterministic)) +
          (e.checkpoint_dir.empty() ? std::string() : line("checkpoint_dir", toml_string(e.checkpoint_dir))) +
-         line("checkpoint_keep", std::to_string(e.checkpoint_keep)) + "\n[data]\n" +
+         line("checkpoint_keep", std::to_string(e.checkpoint_keep)) +
+         line("checkpoint_every", std::to_string(e.checkpoint_every)) + "\n[data]\n" +
          line("dataset", toml_string(d.dataset)) + line("path", toml_string(d.path)) +
          line("train_size", std::to_string(d.train_size)) + line("test_size", std::to_string(d.test_size)) +
          line("input_size", d.input_size == 0 ? toml_string("model") : std::to_string(d.input_size)) +

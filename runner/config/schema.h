@@ -9,8 +9,9 @@
 namespace ftbench::config::detail {
 
 inline const std::vector<std::string> kTopLevelKeys{"experiment", "data", "train", "dist", "weights", "matrix", "runs"};
-inline const std::vector<std::string> kExperimentKeys{"name",          "output",         "seeds",
-                                                      "deterministic", "checkpoint_dir", "checkpoint_keep"};
+inline const std::vector<std::string> kExperimentKeys{"name",           "output",          "seeds",
+                                                      "deterministic",  "checkpoint_dir",  "checkpoint_keep",
+                                                      "checkpoint_every"};
 inline const std::vector<std::string> kDataKeys{"dataset", "path", "train_size", "test_size", "input_size", "augment"};
 inline const std::vector<std::string> kTrainKeys{
     "epochs",          "batch_size",     "optimizer",        "lr",           "momentum",

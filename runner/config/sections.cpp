@@ -111,6 +111,7 @@ void read_experiment(const TableReader& root, bool file_was_empty, Experiment& o
   experiment.read("deterministic", out.deterministic);
   experiment.read("checkpoint_dir", out.checkpoint_dir);
   experiment.read("checkpoint_keep", out.checkpoint_keep, IntRange{1, 1000});
+  experiment.read("checkpoint_every", out.checkpoint_every, IntRange{1, 1000000});
 }
 
 void read_data(const TableReader& root, DataConfig& out) {

@@ -399,9 +399,12 @@ class RunTrainer {
       }
       progress_.end_epoch(line);
       // After the row: a job killed between the two resumes from the previous checkpoint, and the resume
-      // cuts this row off again, so each epoch is written exactly once.
-      save_checkpoint(Position{epoch + 1, 0, epoch * steps_per_epoch, epoch}, PartialEpoch{}, *optimizer,
-                      ema ? &*ema : nullptr, /*final=*/epoch == t.epochs);
+      // cuts this row off again, so each epoch is written exactly once. With checkpoint_every = N only
+      // every N-th epoch and the last are saved; a resume then trains again the epochs since the newest.
+      if (epoch % experiment_.checkpoint_every == 0 || epoch == t.epochs) {
+        save_checkpoint(Position{epoch + 1, 0, epoch * steps_per_epoch, epoch}, PartialEpoch{}, *optimizer,
+                        ema ? &*ema : nullptr, /*final=*/epoch == t.epochs);
+      }
     }
     if (store_ != nullptr) store_->finish_run(run_.id, results::RunStatus::kCompleted, results::utc_now());
   }

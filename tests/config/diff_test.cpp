@@ -46,7 +46,8 @@ TEST(ChangedRunKeys, LocationsAndLaunchSettingsMayChange) {
   const auto changes = changed_run_keys(
       run_toml({}), run_toml({"data.path=\"data/b\"", "experiment.output=\"x.h5\"", "experiment.seeds=[0, 1]",
                               "train.threads=3", "dist.timeout_s=60", "dist.backend=\"mpi\"",
-                              "experiment.checkpoint_dir=\"ck\"", "experiment.checkpoint_keep=3"}));
+                              "experiment.checkpoint_dir=\"ck\"", "experiment.checkpoint_keep=3",
+                              "experiment.checkpoint_every=2"}));
   EXPECT_TRUE(changes.empty()) << changes.at(0);
 }
 
@@ -68,13 +69,20 @@ TEST(CheckpointKeys, DefaultsAndRange) {
   const Experiment e = parse_experiment_text(kBase, "exp.toml", options_with_models());
   EXPECT_EQ(e.checkpoint_dir, "");
   EXPECT_EQ(e.checkpoint_keep, 1);
+  EXPECT_EQ(e.checkpoint_every, 1);
   const Experiment set = parse_experiment_text(
-      kBase, "exp.toml", with_overrides({"experiment.checkpoint_dir=\"ck\"", "experiment.checkpoint_keep=3"}));
+      kBase, "exp.toml",
+      with_overrides({"experiment.checkpoint_dir=\"ck\"", "experiment.checkpoint_keep=3",
+                      "experiment.checkpoint_every=5"}));
   EXPECT_EQ(set.checkpoint_dir, "ck");
   EXPECT_EQ(set.checkpoint_keep, 3);
+  EXPECT_EQ(set.checkpoint_every, 5);
   EXPECT_NE(set.runs.at(0).resolved_toml.find("checkpoint_keep = 3"), std::string::npos);
+  EXPECT_NE(set.runs.at(0).resolved_toml.find("checkpoint_every = 5"), std::string::npos);
   const std::string error = error_of(std::string(kBase) + "", with_overrides({"experiment.checkpoint_keep=0"}));
   EXPECT_NE(error.find("checkpoint_keep"), std::string::npos) << error;
+  const std::string every = error_of(std::string(kBase) + "", with_overrides({"experiment.checkpoint_every=0"}));
+  EXPECT_NE(every.find("checkpoint_every"), std::string::npos) << every;
 }
 
 }  // namespace

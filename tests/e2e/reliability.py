@@ -392,5 +392,31 @@ def case_checkpoints_kept(c):
     assert len(weights) == 122 and weights["fc.weight"].shape == (10, 512), len(weights)
 
 
+def case_checkpoint_every_resumes_from_the_older_one(c):
+    """checkpoint_every = 2 over 4 epochs: a straight run writes checkpoints after epochs 2 and 4 only. A job
+    killed in epoch 4 (rows 1-3 written, the newest checkpoint after epoch 2) resumes from epoch 2, cuts row 3
+    off, trains epochs 3 and 4 again, and ends bitwise as a straight run with a checkpoint every epoch."""
+    every = {"experiment.checkpoint_every": "2", "experiment.checkpoint_keep": "10"}
+    sparse = straight_run(c, "sparse", 2, 4, **every)
+    assert sorted(os.listdir(checkpoint_dir(c, sparse))) == ["epoch-0002.pt", "epoch-0004.pt", "latest"]
+    config = c.write("every.toml", config_text(c, "every", 4, **every))
+    out = os.path.join(c.dir, "every.h5")
+    spe = steps_per_epoch(48, 2)
+    proc = c.run(["run", config, "--output", out], ranks=2, expect=None,
+                 env={"FTBENCH_FAULT": f"rank:0,step:{3 * spe + 1},kind:kill"})  # epoch 4, step 1
+    assert proc.returncode != 0, proc
+    assert_nothing_left(c, config)
+    assert epochs_written(out) == 3
+    assert marker(c, out)["file"] == "epoch-0002.pt" and sorted(os.listdir(checkpoint_dir(c, out))) == \
+        ["epoch-0002.pt", "latest"]
+    c.run(["run", config, "--output", out], ranks=2)
+    series, attrs = read_series(out)
+    np.testing.assert_array_equal(series["epoch"], [1, 2, 3, 4])
+    assert attrs["status"] == "completed" and attrs["resumes"] == 1, attrs
+    straight = straight_run(c, "straight", 2, 4)
+    assert_same_series(series, read_series(straight)[0])
+    assert_same_weights(final_weights(c, out), final_weights(c, straight))
+
+
 if __name__ == "__main__":
     sys.exit(main(globals(), "reliability"))
