@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <string>
 
 #include "dist/runtime.h"
 #include "results/reader.h"
@@ -110,13 +111,24 @@ std::string join(const std::vector<std::string>& items) {
   return out;
 }
 
-int run(const RunOptions& options, int argc, char** argv) {
-  if (options.list) return list_runs(options);
-  train::StopSignal::install(/*rank=*/-1);  // as early as possible; again below, once the rank is known
-  dist::Runtime runtime(&argc, &argv);
-  at::set_num_interop_threads(1);
-  train::StopSignal::install(runtime.rank());  // after MPI_Init, so that ours are the handlers in place
+// FTBENCH_EXIT_FILE=PATH: rank 0 writes its exit code there as `ftbench run` returns (temp file and rename).
+// The Slurm job scripts set it, because srun can report success for a step whose tasks never started; a
+// missing file then tells them ftbench never finished. A job that MPI_Abort ends writes nothing, and its
+// launcher reports the failure itself.
+void record_exit_code(int code) {
+  const char* path = std::getenv("FTBENCH_EXIT_FILE");
+  if (path == nullptr || *path == '\0') return;
+  const std::string target = path;
+  const std::string tmp = target + ".tmp";
+  std::FILE* f = std::fopen(tmp.c_str(), "w");
+  const bool written = f != nullptr && std::fprintf(f, "%d\n", code) > 0;
+  const bool closed = f != nullptr && std::fclose(f) == 0;
+  if (!written || !closed || std::rename(tmp.c_str(), target.c_str()) != 0) {
+    std::fprintf(stderr, "ftbench: warning: cannot write the exit code to FTBENCH_EXIT_FILE=%s\n", path);
+  }
+}
 
+int run_on_ranks(const RunOptions& options, dist::Runtime& runtime) {
   config::Experiment experiment;
   int code = phase(runtime, [&] {
     check_slurm_world(runtime.size());
@@ -213,6 +225,17 @@ int run(const RunOptions& options, int argc, char** argv) {
     std::printf("results: %s\n", experiment.output.c_str());
   }
   return 0;
+}
+
+int run(const RunOptions& options, int argc, char** argv) {
+  if (options.list) return list_runs(options);
+  train::StopSignal::install(/*rank=*/-1);  // as early as possible; again below, once the rank is known
+  dist::Runtime runtime(&argc, &argv);
+  at::set_num_interop_threads(1);
+  train::StopSignal::install(runtime.rank());  // after MPI_Init, so that ours are the handlers in place
+  const int code = run_on_ranks(options, runtime);
+  if (runtime.rank() == 0) record_exit_code(code);
+  return code;
 }
 
 }  // namespace

@@ -89,6 +89,7 @@ class JobScripts(Cluster):
         log = logs(f"ftbench-{job.stdout.strip()}.out")
         self.assertIn("2 task(s)", log)
         self.assertIn("2 rank(s)", log)
+        self.assertIn("ftbench exited 0", log)
 
     def test_mpirun_inside_the_allocation_works_too(self):
         exp = write_experiment("mpirun")
@@ -132,24 +133,44 @@ class JobScripts(Cluster):
         # What an MPI without that check would do: each of srun's N tasks sees a world of one. ftbench compares
         # srun's task count with the MPI world and stops with exit 2 before touching anything.
         exp = write_experiment("singleton")
-        env = dict(ENV, SLURM_STEP_NUM_TASKS="2")
+        exit_file = os.path.join(WORK, "singleton.exit")
+        env = dict(ENV, SLURM_STEP_NUM_TASKS="2", FTBENCH_EXIT_FILE=exit_file)
         env.pop("OMPI_COMM_WORLD_SIZE", None)
         out = subprocess.run([FTBENCH, "run", exp], env=env, capture_output=True, text=True, timeout=120)
         self.assertEqual(out.returncode, 2, out.stdout + out.stderr)
         self.assertIn("srun started 2 tasks, but MPI sees a world of 1", out.stderr)
         self.assertIn("--mpi=pmix", out.stderr)
         self.assertFalse(os.path.exists(os.path.join(WORK, "singleton.h5")))
+        with open(exit_file) as f:
+            self.assertEqual(f.read(), "2\n")  # what the job scripts read (FTBENCH_EXIT_FILE)
+
+    def test_a_step_that_reports_success_without_ftbench_finishing_fails_the_job(self):
+        # srun can exit 0 for a step whose tasks never started ("task launch failed"). That race cannot be
+        # caused on demand, so the step here runs a program that exits 0 without being ftbench: no exit code
+        # reaches FTBENCH_EXIT_FILE, and the job must fail rather than complete.
+        exp = write_experiment("lost")
+        job = sbatch("--gpus-per-node=0", "--ntasks-per-node=2", "--cpus-per-task=1", "--export=ALL,FTBENCH=/bin/true",
+                     os.path.join(ROOT, "slurm/finetune.sbatch"), exp)
+        log = logs(f"ftbench-{job.stdout.strip()}.out")
+        self.assertNotEqual(job.returncode, 0, log)
+        self.assertIn("srun reported success, but ftbench never finished", log)
+        self.assertIn("ftbench exited 1", log)
+
+
+def job_field(job_id, field):
+    q = subprocess.run(["scontrol", "show", "job", job_id], env=ENV, capture_output=True, text=True)
+    return next((w.split("=", 1)[1] for w in q.stdout.split() if w.startswith(field + "=")), "")
 
 
 class Preemption(Cluster):
-    def test_usr1_checkpoints_exits_75_requeues_and_completes_each_epoch_once(self):
-        exp = write_experiment("preempt", epochs=4, train=1024)
-        job = sbatch("--gpus-per-node=0", "--ntasks-per-node=2", "--cpus-per-task=1",
+    def preempt_after_first_epoch(self, name, *sbatch_args):
+        """Submits finetune.sbatch (2 CPU tasks), waits for epoch 1 in the file, sends the batch shell USR1."""
+        exp = write_experiment(name, epochs=4, train=1024)
+        job = sbatch("--gpus-per-node=0", "--ntasks-per-node=2", "--cpus-per-task=1", *sbatch_args,
                      os.path.join(ROOT, "slurm/finetune.sbatch"), exp, wait=False)
         self.assertEqual(job.returncode, 0, job.stderr)
         job_id = job.stdout.strip()
-        out = os.path.join(WORK, "preempt.h5")
-        # Wait for the first epoch in the file, then preempt.
+        out = os.path.join(WORK, name + ".h5")
         deadline = time.time() + 300
         while time.time() < deadline:
             try:
@@ -160,13 +181,16 @@ class Preemption(Cluster):
                 pass
             time.sleep(1)
         subprocess.run(["scancel", "--signal=USR1", "--batch", job_id], env=ENV, check=True)
+        return exp, job_id, out
+
+    def test_usr1_checkpoints_exits_75_requeues_and_completes_each_epoch_once(self):
+        _, job_id, out = self.preempt_after_first_epoch("preempt")
         deadline = time.time() + 600
         state = ""
         pending_since = None
         while time.time() < deadline:
-            q = subprocess.run(["scontrol", "show", "job", job_id], env=ENV, capture_output=True, text=True)
-            state = next((w.split("=")[1] for w in q.stdout.split() if w.startswith("JobState=")), "")
-            restarts = next((w.split("=")[1] for w in q.stdout.split() if w.startswith("Restarts=")), "0")
+            state = job_field(job_id, "JobState")
+            restarts = job_field(job_id, "Restarts") or "0"
             # The first instance's end can show as COMPLETED with Restarts=1 for a moment before the job is
             # pending again; done means the requeued instance (restart 1) has itself finished.
             second = logs(f"ftbench-{job_id}.out").split("restart 1/", 1)
@@ -193,17 +217,37 @@ class Preemption(Cluster):
             self.assertEqual(run.attrs["resumes"], 1)
         self.assertIn("resuming from", log)
 
+    def test_a_refused_requeue_fails_the_job_with_75_and_a_resubmission_resumes(self):
+        # --no-requeue: `scontrol requeue` is refused. The job must end FAILED with exit 75, not COMPLETED with
+        # three epochs missing; the same command submitted again resumes from the checkpoint.
+        exp, job_id, out = self.preempt_after_first_epoch("norequeue", "--no-requeue")
+        deadline = time.time() + 300
+        while time.time() < deadline and job_field(job_id, "JobState") in ("PENDING", "RUNNING", "COMPLETING", ""):
+            time.sleep(2)
+        log = logs(f"ftbench-{job_id}.out")
+        self.assertEqual(job_field(job_id, "JobState"), "FAILED", log)
+        self.assertEqual(job_field(job_id, "ExitCode"), "75:0", log)
+        self.assertIn(f"error: scontrol requeue {job_id} failed", log)
+        self.assertIn("submit the same command again to resume", log)
+        with h5py.File(out, "r") as f:
+            run = f["runs/resnet18-full-s0"]
+            self.assertEqual(run.attrs["status"], "interrupted")
+            done = len(run["epoch"])
+        self.assertLess(done, 4)
+        again = sbatch("--gpus-per-node=0", "--ntasks-per-node=2", "--cpus-per-task=1",
+                       os.path.join(ROOT, "slurm/finetune.sbatch"), exp)
+        self.assertEqual(again.returncode, 0, again.stdout + again.stderr + logs(f"ftbench-{again.stdout.strip()}.out"))
+        with h5py.File(out, "r") as f:
+            run = f["runs/resnet18-full-s0"]
+            self.assertEqual(run.attrs["status"], "completed")
+            self.assertEqual(list(run["epoch"][:]), [1, 2, 3, 4])
+            self.assertEqual(run.attrs["resumes"], 1)
+
 
 def main():
     global ROOT, FTBENCH, WORK
     ROOT, FTBENCH, WORK = sys.argv[1], sys.argv[2], sys.argv[3]
     preemption = "--preemption" in sys.argv
-    if preemption:
-        help_text = subprocess.run([FTBENCH, "run", "--help"], capture_output=True, text=True).stdout
-        if "--restart" not in help_text:
-            print("SKIPPED: ftbench run has no checkpoint/resume yet (no --restart), so a preempted job cannot "
-                  "resume; this test is the acceptance test for it")
-            sys.exit(77)
     shutil.rmtree(WORK, ignore_errors=True)
     os.makedirs(os.path.join(WORK, "logs"))
     ENV.update(os.environ)
