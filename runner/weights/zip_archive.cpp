@@ -29,6 +29,12 @@ class SpanAdapter : public caffe2::serialize::ReadAdapterInterface {
   ByteSpan bytes_;
 };
 
+// The one-line refusal of a file that is not a zip archive ftbench can read; `reason` says what is wrong.
+InputError unreadable_archive(const std::string& where, const std::string& reason) {
+  return InputError(where + ": not a readable torch.save zip archive (" + reason +
+                    "); the file is truncated or corrupt");
+}
+
 // PyTorchStreamReader allocates a record's declared size before it reads the record (its constructor does so
 // for `version`), and miniz takes that size from the central directory without checking it against the file:
 // a deflated entry may claim gigabytes. So the central directory is walked here first, the way miniz walks
@@ -43,17 +49,13 @@ void check_declared_sizes(ByteSpan bytes, const std::string& where) {
   constexpr uint32_t kEntrySignature = 0x02014b50;     // central directory file header
   constexpr uint64_t kEndSize = 22, kLocatorSize = 20, kZip64EndSize = 56, kEntrySize = 46;
   constexpr uint32_t kUnset32 = 0xFFFFFFFF;
-  const auto corrupt = [&](const std::string& what) {
-    return InputError(where + ": not a readable torch.save zip archive (" + what + "); the file is truncated or "
-                      "corrupt");
-  };
-  if (bytes.size < kEndSize) throw corrupt("shorter than a zip directory");
+  if (bytes.size < kEndSize) throw unreadable_archive(where, "shorter than a zip directory");
 
   // The end record is the last one in the file, followed by a comment of at most 64 KiB.
   uint64_t end = bytes.size - kEndSize;
   const uint64_t lowest = end > 0xFFFF ? end - 0xFFFF : 0;
   while (load_le32(bytes.data + end) != kEndSignature) {
-    if (end == lowest) throw corrupt("no end of central directory record");
+    if (end == lowest) throw unreadable_archive(where, "no end of central directory record");
     --end;
   }
   uint64_t entries = load_le16(bytes.data + end + 10);
@@ -61,7 +63,7 @@ void check_declared_sizes(ByteSpan bytes, const std::string& where) {
   if (end >= kLocatorSize && load_le32(bytes.data + end - kLocatorSize) == kZip64LocatorSignature) {
     const uint64_t end64 = load_le64(bytes.data + end - kLocatorSize + 8);
     if (!bytes.contains(end64, kZip64EndSize) || load_le32(bytes.data + end64) != kZip64EndSignature) {
-      throw corrupt("a zip64 locator that points to no zip64 directory end");
+      throw unreadable_archive(where, "a zip64 locator that points to no zip64 directory end");
     }
     entries = load_le64(bytes.data + end64 + 32);
     dir_offset = load_le64(bytes.data + end64 + 48);
@@ -70,7 +72,7 @@ void check_declared_sizes(ByteSpan bytes, const std::string& where) {
   uint64_t pos = dir_offset;
   for (uint64_t i = 0; i < entries; ++i) {
     if (!bytes.contains(pos, kEntrySize) || load_le32(bytes.data + pos) != kEntrySignature) {
-      throw corrupt("central directory entry " + std::to_string(i) + " is missing");
+      throw unreadable_archive(where, "central directory entry " + std::to_string(i) + " is missing");
     }
     const uint8_t* header = bytes.data + pos;
     uint64_t compressed = load_le32(header + 20);
@@ -79,20 +81,21 @@ void check_declared_sizes(ByteSpan bytes, const std::string& where) {
     const uint64_t extra_size = load_le16(header + 30);
     const uint64_t comment_size = load_le16(header + 32);
     if (!bytes.contains(pos + kEntrySize, name_size + extra_size + comment_size)) {
-      throw corrupt("central directory entry " + std::to_string(i) + " runs past the end");
+      throw unreadable_archive(where, "central directory entry " + std::to_string(i) + " runs past the end");
     }
     // The zip64 extra field (id 1) holds the 64-bit sizes, each only where the header says 0xFFFFFFFF.
     const uint8_t* extra = header + kEntrySize + name_size;
     for (uint64_t at = 0; at + 4 <= extra_size;) {
-      const uint64_t id = load_le16(extra + at);
       const uint64_t field_end = at + 4 + load_le16(extra + at + 2);
       if (field_end > extra_size) break;
-      uint64_t next = at + 4;
-      if (id == 1 && uncompressed == kUnset32 && next + 8 <= field_end) {
-        uncompressed = load_le64(extra + next);
-        next += 8;
+      if (load_le16(extra + at) == 1) {
+        uint64_t next = at + 4;
+        if (uncompressed == kUnset32 && next + 8 <= field_end) {
+          uncompressed = load_le64(extra + next);
+          next += 8;
+        }
+        if (compressed == kUnset32 && next + 8 <= field_end) compressed = load_le64(extra + next);
       }
-      if (id == 1 && compressed == kUnset32 && next + 8 <= field_end) compressed = load_le64(extra + next);
       at = field_end;
     }
     const uint64_t declared = std::max(compressed, uncompressed);
@@ -119,8 +122,7 @@ class Archive : public RecordSource {
     try {
       reader_ = std::make_unique<caffe2::serialize::PyTorchStreamReader>(std::make_shared<SpanAdapter>(bytes));
     } catch (const c10::Error& e) {
-      throw InputError(where_ + ": not a readable torch.save zip archive (" + first_sentence(e) +
-                       "); the file is truncated or corrupt");
+      throw unreadable_archive(where_, first_sentence(e));
     }
   }
 
